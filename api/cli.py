@@ -1,0 +1,144 @@
+"""The `thinkfamily` command: database, users, deployment, server, timer worker, demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from api.common.context import base_context
+from domain import errors
+from domain.db import unit_of_work
+from domain.lanes import ROLES
+
+
+def _create_app() -> Flask:
+    from api.app import create_app
+
+    return create_app()
+
+
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
+def main() -> None:
+    """ThinkFamily: multi-agency safeguarding process orchestrator."""
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+@click.option("--agency", required=True, help="Agency code")
+@click.option("--name", "display_name", default=None)
+@click.option("--email", default=None)
+@with_appcontext
+def create_user_command(
+    username: str,
+    password: str,
+    roles: tuple[str, ...],
+    agency: str,
+    display_name: str | None,
+    email: str | None,
+) -> None:
+    """Create a user in an agency with one or more roles."""
+    from domain.users import service as users
+
+    ctx = base_context(None)
+    try:
+        with unit_of_work(ctx.session):
+            users.create_user(
+                ctx,
+                username=username,
+                password=password,
+                roles=roles,
+                agency_code=agency,
+                display_name=display_name,
+                email=email,
+            )
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Created user {username}.")
+
+
+@click.command("create-agency")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", required=True)
+@click.option("--email", default=None, help="Notification address")
+@with_appcontext
+def create_agency_command(code: str, name: str, kind: str, email: str | None) -> None:
+    """Add an agency to the partnership."""
+    from domain.agencies import service as agencies
+
+    ctx = base_context(None)
+    try:
+        with unit_of_work(ctx.session):
+            agencies.create_agency(ctx, code=code, name=name, kind=kind, notification_email=email)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Created agency {code}.")
+
+
+@click.command("deploy")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--forms", "forms_dir", type=click.Path(file_okay=False, path_type=Path), default=None
+)
+@with_appcontext
+def deploy_command(folder: Path, forms_dir: Path | None) -> None:
+    """Deploy every BPMN file in FOLDER (with the forms they name) as new versions."""
+    from domain.processes import definitions
+    from domain.processes.bundles import bundles_from_folder
+
+    ctx = base_context(None)
+    failed = False
+    for bundle in bundles_from_folder(folder, forms_dir):
+        try:
+            with unit_of_work(ctx.session):
+                version, created = definitions.deploy(
+                    ctx, key=bundle.key, bpmn_files=bundle.bpmn, forms=bundle.forms
+                )
+                state = "deployed" if created else "unchanged"
+                click.echo(f"{bundle.key}: version {version.number} {state}")
+        except errors.ProcessDefinitionError as exc:
+            failed = True
+            click.echo(f"{bundle.key}: refused", err=True)
+            for problem in exc.problems:
+                where = problem.get("element_id") or problem.get("file") or "-"
+                click.echo(
+                    f"  {where} (line {problem.get('line')}): {problem['message']}", err=True
+                )
+    if failed:
+        raise click.ClickException("Some processes were refused.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Serve the API and pages."""
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the commands to the app (so `flask --app api.app` has them too)."""
+    for command in (create_user_command, create_agency_command, deploy_command, serve_command):
+        app.cli.add_command(command)
+    from flask_migrate.cli import db as db_group
+
+    app.cli.add_command(db_group)
+
+
+main.add_command(create_user_command)
+main.add_command(create_agency_command)
+main.add_command(deploy_command)
+main.add_command(serve_command)
+main.add_command(__import__("flask_migrate.cli", fromlist=["db"]).db)

@@ -1,0 +1,1 @@
+"""Flask glue shared by the REST API and the web pages."""

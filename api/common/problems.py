@@ -1,0 +1,115 @@
+"""RFC 9457 problem responses: one shape for every error, never personal data."""
+
+from __future__ import annotations
+
+import traceback
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from flask.wrappers import Response
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import DomainError
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
+    """Build an RFC 9457 problem response. Never put personal data in it."""
+    body = {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def pointers(messages: Any, prefix: str = "#") -> list[dict[str, str]]:
+    """Flatten marshmallow/webargs messages into `errors` entries (JSON Pointer + detail)."""
+    if isinstance(messages, dict):
+        out: list[dict[str, str]] = []
+        for key, value in messages.items():
+            part = prefix if key == "_schema" else f"{prefix}/{key}"
+            out.extend(pointers(value, part))
+        return out
+    if isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            return [{"pointer": prefix, "detail": str(m)} for m in messages]
+        return [e for m in messages for e in pointers(m, prefix)]
+    return [{"pointer": prefix, "detail": str(messages)}]
+
+
+def _webargs_messages(error: HTTPException) -> Any:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if isinstance(messages, dict) and len(messages) == 1:
+        (only,) = messages.values()  # webargs nests by location: {"json": {...}}
+        return only
+    return messages
+
+
+def http_problem(error: HTTPException) -> Response:
+    """Convert any HTTPException (including webargs' 422) into a problem response."""
+    status = error.code or 500
+    messages = _webargs_messages(error)
+    if status == 422 and messages is not None:
+        return problem(422, "invalid-body", "The request is not valid.", errors=pointers(messages))
+    codes = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
+    detail = error.description if status < 500 else "An unexpected error occurred."
+    return problem(status, codes.get(status, "http-error"), str(detail or ""))
+
+
+def _domain(error: DomainError) -> Response:
+    return problem(error.status, error.code, error.detail, **error.extra)
+
+
+def _validation(error: ValidationError) -> Response:
+    return problem(
+        422, "invalid-body", "The request body is not valid.", errors=pointers(error.messages)
+    )
+
+
+def _stale(error: StaleDataError) -> Response:
+    return problem(409, "stale-write", "Someone else changed this record. Reload and try again.")
+
+
+def _operational(error: OperationalError) -> Response:
+    if "database is locked" in str(error.orig):
+        return problem(409, "busy", "The record is being changed by someone else. Try again.")
+    return _unexpected(error)
+
+
+def where(error: BaseException) -> str:
+    """Describe where an error arose (file and line per frame), without its message or data."""
+    frames = traceback.extract_tb(error.__traceback__)[-4:]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+
+
+def _unexpected(error: Exception) -> Response:
+    current_app.logger.error(
+        "unhandled %s on %s %s at %s",
+        type(error).__name__,
+        request.method,
+        request.url_rule,
+        where(error),
+    )
+    return problem(500, "internal-error", "An unexpected error occurred.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Register one handler per error family."""
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(ValidationError, _validation)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(OperationalError, _operational)
+    app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,40 @@
+"""REST API under /api/v1 (flask-smorest, marshmallow, OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from api.common.problems import http_problem
+
+
+class ProblemApi(Api):  # type: ignore[misc]
+    """flask-smorest Api whose error responses are RFC 9457 problems."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """Render every HTTP error (including argument parsing 422s) as a problem."""
+        return http_problem(error)
+
+
+def register_api(app: Flask) -> Api:
+    """Create the API and register every REST blueprint."""
+    api = ProblemApi(
+        app,
+        spec_kwargs={
+            "info": {"description": "ThinkFamily: multi-agency safeguarding processes."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    from api.rest.auth.views import bp as auth_bp
+    from api.rest.definitions.views import bp as definitions_bp
+    from api.rest.instances.views import bp as instances_bp
+    from api.rest.tasks.views import bp as tasks_bp
+
+    for blueprint in (auth_bp, definitions_bp, instances_bp, tasks_bp):
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    app.extensions["thinkfamily"]["api"] = api
+    return api

@@ -1,0 +1,46 @@
+"""POST /auth/token: username and password for a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from api.common.context import base_context
+from api.rest.common import StrictSchema
+from domain.audit import service as audit
+from domain.db import unit_of_work
+from domain.users import service as users
+
+bp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign in for a bearer token")
+
+
+class TokenRequestSchema(StrictSchema):
+    """Credentials."""
+
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenSchema(StrictSchema):
+    """A bearer token."""
+
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.DateTime()
+
+
+@bp.post("/token")
+@bp.arguments(TokenRequestSchema)
+@bp.response(200, TokenSchema)
+@bp.doc(security=[])
+def issue_token(payload: dict[str, Any]) -> dict[str, Any]:
+    """Exchange a username and password for a bearer token."""
+    ctx = base_context(None)
+    with unit_of_work(ctx.session):
+        user = users.authenticate(ctx, username=payload["username"], password=payload["password"])
+        token, row = users.issue_token(ctx, user)
+        ctx.actor = users.actor_of(user)
+        audit.record(ctx, "user.signed_in", ("user", user.id), via="api")
+    return {"access_token": token, "token_type": "Bearer", "expires_at": row.expires_at}

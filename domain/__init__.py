@@ -1,0 +1,1 @@
+"""Framework-free domain: families, people, agencies, processes, meetings, escalations, audit."""

@@ -1,0 +1,49 @@
+"""Agency records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from domain import errors
+from domain.agencies.models import Agency
+from domain.context import Context
+from domain.lanes import AGENCY_KINDS
+
+
+def list_agencies(ctx: Context) -> Sequence[Agency]:
+    """List active agencies by name."""
+    return ctx.session.scalars(
+        select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+    ).all()
+
+
+def find_agency(ctx: Context, code: str) -> Agency | None:
+    """Return an agency by code, or None."""
+    return ctx.session.scalar(select(Agency).where(Agency.code == code))
+
+
+def get_agency(ctx: Context, code: str) -> Agency:
+    """Return an agency by code or raise NotFoundError."""
+    agency = find_agency(ctx, code)
+    if agency is None:
+        raise errors.NotFoundError("No agency with that code.")
+    return agency
+
+
+def create_agency(
+    ctx: Context, *, code: str, name: str, kind: str, notification_email: str | None = None
+) -> Agency:
+    """Add an agency to the partnership."""
+    if kind not in AGENCY_KINDS:
+        raise errors.ValidationFailedError(
+            "Unknown agency kind.",
+            [{"pointer": "#/kind", "detail": "Use one of: " + ", ".join(sorted(AGENCY_KINDS))}],
+        )
+    if find_agency(ctx, code) is not None:
+        raise errors.ConflictError("An agency with that code exists.")
+    agency = Agency(code=code, name=name, kind=kind, notification_email=notification_email)
+    ctx.session.add(agency)
+    ctx.session.flush()
+    return agency

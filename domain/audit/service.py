@@ -1,0 +1,40 @@
+"""Record audit events inside the caller's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.audit.models import AuditEvent
+from domain.context import Context
+
+
+def record(
+    ctx: Context,
+    action: str,
+    subject: tuple[str, object],
+    *,
+    instance_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Append one audit event (ids and codes only in `details`)."""
+    event = AuditEvent(
+        at=ctx.now(),
+        actor_id=ctx.actor.user_id if ctx.actor else None,
+        actor_agency_id=ctx.actor.agency_id if ctx.actor else None,
+        action=action,
+        subject_type=subject[0],
+        subject_id=str(subject[1]),
+        instance_id=instance_id,
+        details=details,
+    )
+    ctx.session.add(event)
+    return event
+
+
+def list_for_instance(ctx: Context, instance_id: int) -> Sequence[AuditEvent]:
+    """List an instance's audit trail, oldest first."""
+    query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+    return ctx.session.scalars(query).all()

@@ -1,0 +1,1 @@
+"""Process definitions, versions, instances, task rows and timers."""

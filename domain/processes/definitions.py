@@ -1,0 +1,204 @@
+"""Deploy process bundles as immutable versions; read definitions, versions and parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from domain import errors
+from domain.audit import service as audit
+from domain.context import Context
+from domain.lanes import KNOWN_LANES
+from domain.processes.models import ProcessDefinition, ProcessParameter, ProcessVersion
+from engine import CompiledProcess, InvalidProcessError, TaskInfo
+
+TITLES = {
+    "referral": "Referral and child protection",
+    "early_help": "Early help",
+    "mdt_meeting": "Multi-agency meeting",
+    "escalation": "Escalation of a professional disagreement",
+}
+
+
+def deploy(
+    ctx: Context,
+    *,
+    key: str | None,
+    bpmn_files: Mapping[str, bytes],
+    forms: Mapping[str, bytes],
+) -> tuple[ProcessVersion, bool]:
+    """Deploy a bundle as a new version; identical content is a no-op. Returns (version, created)."""
+    try:
+        compiled = ctx.engine.compile(key, bpmn_files, forms, KNOWN_LANES)
+    except InvalidProcessError as exc:
+        problems = [
+            {"element_id": p.element_id, "line": p.line, "file": p.file, "message": p.message}
+            for p in exc.problems
+        ]
+        raise errors.ProcessDefinitionError("The process bundle has problems.", problems) from exc
+    definition = ctx.session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.key == compiled.key)
+    )
+    if definition is None:
+        definition = ProcessDefinition(
+            key=compiled.key, title=TITLES.get(compiled.key, compiled.key), created_at=ctx.now()
+        )
+        ctx.session.add(definition)
+        ctx.session.flush()
+    existing = ctx.session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.definition_id == definition.id,
+            ProcessVersion.content_hash == compiled.content_hash,
+        )
+    )
+    if existing is not None:
+        return existing, False
+    number = (
+        ctx.session.scalar(
+            select(func.max(ProcessVersion.number)).where(
+                ProcessVersion.definition_id == definition.id
+            )
+        )
+        or 0
+    ) + 1
+    version = ProcessVersion(
+        definition_id=definition.id,
+        number=number,
+        content_hash=compiled.content_hash,
+        spec_json=compiled.spec_json,
+        bpmn=dict(compiled.bpmn),
+        forms={k: dict(v) for k, v in compiled.forms.items()},
+        tasks={k: _task_to_json(v) for k, v in compiled.tasks.items()},
+        element_names=dict(compiled.element_names),
+        start_form=compiled.start_form,
+        parameters=dict(compiled.parameters or {}),
+        created_at=ctx.now(),
+        created_by=ctx.actor.user_id if ctx.actor else None,
+    )
+    ctx.session.add(version)
+    ctx.session.flush()
+    audit.record(
+        ctx, "process.deployed", ("process_version", version.id), key=compiled.key, number=number
+    )
+    return version, True
+
+
+def _task_to_json(task: TaskInfo) -> dict[str, Any]:
+    return {
+        "element_id": task.element_id,
+        "title": task.title,
+        "lane": task.lane,
+        "form_key": task.form_key,
+        "due_working_days": task.due_working_days,
+        "instructions": task.instructions,
+        "documentation": task.documentation,
+    }
+
+
+_COMPILED: dict[tuple[int, str], CompiledProcess] = {}
+
+
+def compiled_of(version: ProcessVersion) -> CompiledProcess:
+    """Rebuild the engine's view of a stored version (cached per version row)."""
+    cache_key = (version.id, version.content_hash)
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        compiled = _COMPILED[cache_key] = _compile_row(version)
+    return compiled
+
+
+def _compile_row(version: ProcessVersion) -> CompiledProcess:
+    return CompiledProcess(
+        key=version.definition.key,
+        content_hash=version.content_hash,
+        spec_json=version.spec_json,
+        tasks={k: TaskInfo(**v) for k, v in version.tasks.items()},
+        element_names=dict(version.element_names),
+        lanes=tuple(sorted({v["lane"] for v in version.tasks.values() if v["lane"]})),
+        forms=dict(version.forms),
+        bpmn=dict(version.bpmn),
+        start_form=version.start_form,
+        parameters=dict(version.parameters or {}),
+    )
+
+
+def list_definitions(ctx: Context) -> Sequence[ProcessDefinition]:
+    """List every process definition, by key."""
+    return ctx.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key)).all()
+
+
+def get_definition(ctx: Context, key: str) -> ProcessDefinition:
+    """Return a definition or raise NotFoundError."""
+    definition = ctx.session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key))
+    if definition is None:
+        raise errors.NotFoundError("No process with that key.")
+    return definition
+
+
+def get_version(ctx: Context, key: str, number: int) -> ProcessVersion:
+    """Return one version of a process or raise NotFoundError."""
+    version = ctx.session.scalar(
+        select(ProcessVersion)
+        .join(ProcessDefinition)
+        .where(ProcessDefinition.key == key, ProcessVersion.number == number)
+    )
+    if version is None:
+        raise errors.NotFoundError("No such version of that process.")
+    return version
+
+
+def latest_version(ctx: Context, key: str) -> ProcessVersion:
+    """Return the newest version of a process or raise NotFoundError."""
+    definition = get_definition(ctx, key)
+    if not definition.versions:
+        raise errors.NotFoundError("That process has no deployed version.")
+    return definition.versions[-1]
+
+
+def parameters_for(ctx: Context, version: ProcessVersion) -> dict[str, Any]:
+    """Return the effective parameters: the diagram's defaults overlaid with owners' values."""
+    values = dict(version.parameters or {})
+    rows = ctx.session.scalars(
+        select(ProcessParameter).where(ProcessParameter.process_key == version.definition.key)
+    )
+    values.update({row.name: row.value for row in rows})
+    return values
+
+
+def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessParameter:
+    """Set a process parameter (e.g. an escalation stage limit) without changing the diagram."""
+    version = latest_version(ctx, key)
+    declared = version.parameters or {}
+    if name not in declared:
+        raise errors.NotFoundError("The process does not read a parameter with that name.")
+    default = declared[name]
+    if (
+        default is not None
+        and type(default) is not type(value)
+        and not (
+            isinstance(default, int | float)
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        )
+    ):
+        raise errors.ValidationFailedError(
+            "The value has the wrong type.", [{"pointer": "#/value", "detail": "Wrong type."}]
+        )
+    row = ctx.session.scalar(
+        select(ProcessParameter).where(
+            ProcessParameter.process_key == key, ProcessParameter.name == name
+        )
+    )
+    if row is None:
+        row = ProcessParameter(process_key=key, name=name, value=value, updated_at=ctx.now())
+        ctx.session.add(row)
+    row.value = value
+    row.updated_at = ctx.now()
+    row.updated_by = ctx.actor.user_id if ctx.actor else None
+    ctx.session.flush()
+    audit.record(ctx, "process.parameter_set", ("process_parameter", row.id), key=key, name=name)
+    return row

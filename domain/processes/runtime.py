@@ -1,0 +1,318 @@
+"""Run process instances: start, complete tasks, fire timers, terminate. Never commits."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from domain import errors
+from domain.audit import service as audit
+from domain.context import Context
+from domain.forms import validate_form
+from domain.processes import definitions
+from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion, TimerRow
+from domain.processes.outbox import handle_service_calls
+from engine import CompiledProcess, ProcessState, ScriptError, StateError, TaskNotReadyError
+
+log = logging.getLogger(__name__)
+
+SUMMARY_KEYS = ("stage", "decision", "outcome", "category", "stage_reached", "urgent", "route")
+DEPTH_WARNING = 600
+REFERENCE_PREFIX = {
+    "referral": "REF",
+    "early_help": "EH",
+    "mdt_meeting": "MDT",
+    "escalation": "ESC",
+}
+SYSTEM_KEYS = ("started_by", "started_by_agency", "parent_reference")
+
+
+def pack(serialized: str) -> bytes:
+    """Compress engine state for storage."""
+    return zlib.compress(serialized.encode(), 6)
+
+
+def unpack(state: bytes) -> str:
+    """Decompress stored engine state."""
+    return zlib.decompress(state).decode()
+
+
+def _check_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> None:
+    if schema is None:
+        return
+    problems = validate_form(dict(schema), dict(data))
+    if problems:
+        raise errors.ValidationFailedError(
+            "The form is not valid.",
+            [{"pointer": p.pointer, "field": p.field, "detail": p.message} for p in problems],
+        )
+
+
+def start_process(
+    ctx: Context,
+    *,
+    process_key: str,
+    data: Mapping[str, Any],
+    parent_instance_id: int | None = None,
+) -> ProcessInstance:
+    """Start the latest version of a process with validated start data."""
+    version = definitions.latest_version(ctx, process_key)
+    compiled = definitions.compiled_of(version)
+    payload = {k: v for k, v in data.items() if k not in SYSTEM_KEYS}
+    if version.start_form:
+        _check_form(_without_system_keys(version.forms.get(version.start_form)), payload)
+    if ctx.actor is not None:
+        payload["started_by"] = ctx.actor.username
+        payload["started_by_agency"] = ctx.actor.agency_code
+    if data.get("parent_reference"):
+        payload["parent_reference"] = str(data["parent_reference"])
+    state = _engine_call(
+        lambda: ctx.engine.start(compiled, payload, params=definitions.parameters_for(ctx, version))
+    )
+    now = ctx.now()
+    instance = ProcessInstance(
+        version_id=version.id,
+        process_key=process_key,
+        status="active",
+        state=b"",
+        started_by=ctx.actor.user_id if ctx.actor else None,
+        started_agency_id=ctx.actor.agency_id if ctx.actor else None,
+        parent_instance_id=parent_instance_id,
+        family_id=_int_or_none(payload.get("family_id")),
+        subject_person_ids=[int(p) for p in payload.get("subject_person_ids") or []],
+        started_at=now,
+        updated_at=now,
+        summary={},
+    )
+    instance.version = version
+    ctx.session.add(instance)
+    ctx.session.flush()
+    instance.reference = f"{REFERENCE_PREFIX.get(process_key, 'PRC')}-{instance.id:06d}"
+    audit.record(ctx, "process.started", ("process_instance", instance.id), instance_id=instance.id)
+    apply_state(ctx, instance, compiled, state)
+    return instance
+
+
+def _without_system_keys(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The start form as the caller fills it: the API adds the system keys itself."""
+    if schema is None:
+        return None
+    trimmed = dict(schema)
+    trimmed["properties"] = {
+        k: v for k, v in (schema.get("properties") or {}).items() if k not in SYSTEM_KEYS
+    }
+    trimmed["required"] = [k for k in schema.get("required") or [] if k not in SYSTEM_KEYS]
+    return trimmed
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _engine_call(call: Any) -> ProcessState:
+    try:
+        result: ProcessState = call()
+    except TaskNotReadyError as exc:
+        raise errors.ConflictError("The task is no longer awaiting input.") from exc
+    except ScriptError as exc:
+        log.warning("engine script error: %s", exc)
+        raise errors.ConflictError(
+            "The process could not move on because of a problem in the process definition "
+            f"({exc.error_type} at {exc.element_id or 'an unknown element'}). "
+            "A process owner has been told."
+        ) from exc
+    except StateError as exc:
+        log.error("stored state could not be loaded: %s", exc)
+        raise errors.ConflictError("The stored case state could not be loaded.") from exc
+    return result
+
+
+def complete_task(
+    ctx: Context, *, task_id: int, data: Mapping[str, Any], expected_version: int | None = None
+) -> HumanTask:
+    """Complete a ready task with form data validated against its JSON Schema."""
+    from domain.processes import tasks as task_service
+
+    task = task_service.get_task(ctx, task_id)
+    task_service.ensure_can_work(ctx, task)
+    if task.status != "ready":
+        raise errors.ConflictError("The task is no longer awaiting input.")
+    instance = task.instance
+    if expected_version is not None and instance.lock_version != expected_version:
+        raise errors.ConflictError("The case changed since you loaded it. Reload and try again.")
+    version = instance.version
+    schema = version.forms.get(task.form_key) if task.form_key else None
+    if task.form_key and schema is None:
+        raise errors.ConflictError("The task's form is missing from its process version.")
+    _check_form(schema, data)
+    compiled = definitions.compiled_of(version)
+    state = _engine_call(
+        lambda: ctx.engine.complete_task(
+            compiled,
+            unpack(instance.state),
+            task.task_uuid,
+            dict(data),
+            params=definitions.parameters_for(ctx, version),
+        )
+    )
+    task.status = "completed"
+    task.completed_at = ctx.now()
+    task.completed_by = ctx.actor.user_id if ctx.actor else None
+    task.data = dict(data)
+    audit.record(
+        ctx,
+        "task.completed",
+        ("human_task", task.id),
+        instance_id=instance.id,
+        element=task.element_id,
+    )
+    apply_state(ctx, instance, compiled, state)
+    return task
+
+
+def fire_timers(ctx: Context, instance: ProcessInstance) -> ProcessState:
+    """Fire the instance's due timers and run on (called by the timer worker)."""
+    version = instance.version
+    compiled = definitions.compiled_of(version)
+    state = ctx.engine.fire_timers(
+        compiled, unpack(instance.state), params=definitions.parameters_for(ctx, version)
+    )
+    audit.record(ctx, "timers.fired", ("process_instance", instance.id), instance_id=instance.id)
+    apply_state(ctx, instance, compiled, state)
+    return state
+
+
+def terminate(ctx: Context, *, instance_id: int, reason: str) -> ProcessInstance:
+    """End an active instance with a recorded reason; its open tasks and timers are withdrawn."""
+    instance = get_instance(ctx, instance_id)
+    if instance.status not in ("active", "incident"):
+        raise errors.InvalidTransitionError("Only an active process can be terminated.")
+    now = ctx.now()
+    instance.status = "terminated"
+    instance.end_reason = reason
+    instance.ended_at = now
+    instance.updated_at = now
+    instance.next_timer_due_at = None
+    instance.active_elements = []
+    for task in _open_tasks(ctx, instance.id):
+        task.status = "cancelled"
+    ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
+    audit.record(
+        ctx, "process.terminated", ("process_instance", instance.id), instance_id=instance.id
+    )
+    ctx.session.flush()
+    return instance
+
+
+def get_instance(ctx: Context, instance_id: int) -> ProcessInstance:
+    """Return an instance or raise NotFoundError."""
+    instance = ctx.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise errors.NotFoundError("No process instance with that id.")
+    return instance
+
+
+def _open_tasks(ctx: Context, instance_id: int) -> list[HumanTask]:
+    query = select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == "ready"
+    )
+    return list(ctx.session.scalars(query))
+
+
+def apply_state(
+    ctx: Context, instance: ProcessInstance, compiled: CompiledProcess, state: ProcessState
+) -> None:
+    """Store a new engine state and project tasks, timers, summary and service calls from it."""
+    now = ctx.now()
+    instance.state = pack(state.serialized)
+    instance.updated_at = now
+    summary = dict(instance.summary or {})
+    summary.update({k: state.data[k] for k in SUMMARY_KEYS if k in state.data})
+    instance.summary = summary
+    instance.current_stage = str(summary["stage"]) if summary.get("stage") else _stage_of(state)
+    instance.active_elements = list(state.active_elements)
+    instance.completed_elements = list(state.completed_elements)
+    if state.tree_depth > DEPTH_WARNING:
+        log.warning("instance %s task tree depth %s", instance.id, state.tree_depth)
+    _sync_tasks(ctx, instance, state)
+    _sync_timers(ctx, instance, state)
+    if state.completed and instance.status == "active":
+        instance.status = "completed"
+        instance.ended_at = now
+        audit.record(
+            ctx, "process.completed", ("process_instance", instance.id), instance_id=instance.id
+        )
+    instance.next_timer_due_at = state.next_timer_due_at if instance.status == "active" else None
+    ctx.session.flush()
+    handle_service_calls(ctx, instance, state.service_calls)
+
+
+def _stage_of(state: ProcessState) -> str | None:
+    return state.ready_tasks[0].title if state.ready_tasks else None
+
+
+def _sync_tasks(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
+    existing = {t.task_uuid: t for t in _open_tasks(ctx, instance.id)}
+    ready_ids = {t.id for t in state.ready_tasks}
+    for task_uuid, row in existing.items():
+        if task_uuid not in ready_ids:
+            row.status = "cancelled"
+    for task in state.ready_tasks:
+        if task.id in existing:
+            continue
+        created = ctx.now()
+        due = task.due_at
+        if due is None and task.due_working_days is not None:
+            due = ctx.calendar.add_working_days(created, task.due_working_days)
+        row = HumanTask(
+            instance_id=instance.id,
+            task_uuid=task.id,
+            element_id=task.element_id,
+            title=task.title,
+            lane=task.lane,
+            form_key=task.form_key,
+            agency_code=task.agency,
+            assignee=task.assignee,
+            status="ready",
+            created_at=created,
+            due_at=due,
+        )
+        ctx.session.add(row)
+        ctx.session.flush()
+        audit.record(
+            ctx,
+            "task.created",
+            ("human_task", row.id),
+            instance_id=instance.id,
+            element=task.element_id,
+        )
+
+
+def _sync_timers(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
+    ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
+    if instance.status != "active" or state.completed:
+        return
+    for timer in state.waiting_timers:
+        ctx.session.add(
+            TimerRow(
+                instance_id=instance.id,
+                task_uuid=timer.task_id,
+                element_id=timer.element_id,
+                title=timer.title,
+                due_at=timer.due_at,
+                status="waiting",
+                attempts=0,
+            )
+        )
+
+
+def version_of(instance: ProcessInstance) -> ProcessVersion:
+    """Return the process version an instance is pinned to."""
+    return instance.version

@@ -1,0 +1,232 @@
+"""Compile a process bundle: safe parse, XSD validation, semantic validation and lint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from engine.api import CompiledProcess, TaskInfo
+from engine.errors import InvalidProcessError, Problem
+from engine.lint import SpecLinter
+from engine.xmlsafe import parse_bpmn_bytes
+
+_XSD_LOCK = threading.Lock()
+FORM_PROPERTY = "formJsonSchemaFilename"
+
+
+def content_hash(
+    key: str | None, bpmn_files: Mapping[str, bytes], forms: Mapping[str, bytes]
+) -> str:
+    """Hash a bundle's content so an identical redeploy is a no-op."""
+    digest = hashlib.sha256((key or "").encode())
+    for kind, files in (("bpmn", bpmn_files), ("form", forms)):
+        for name in sorted(files):
+            digest.update(f"\0{kind}\0{name}\0".encode())
+            digest.update(files[name])
+    return digest.hexdigest()
+
+
+def _element_lines(tree: etree._ElementTree) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for element in tree.iter():
+        element_id = element.get("id") if isinstance(element.tag, str) else None
+        if element_id and element.sourceline:
+            lines.setdefault(element_id, int(element.sourceline))
+    return lines
+
+
+def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    with _XSD_LOCK:
+        VALIDATOR.preprocess(tree)
+        if VALIDATOR.validator.validate(tree):
+            return []
+        errors = list(VALIDATOR.validator.error_log)
+    return [
+        Problem(None, error.line, f"Not valid BPMN 2.0: {error.message}", filename)
+        for error in errors[:50]
+    ]
+
+
+def _validation_problem(exc: ValidationException, lines: Mapping[str, int]) -> Problem:
+    element_id = getattr(exc, "id", None) or None
+    line = exc.line_number if isinstance(exc.line_number, int) else lines.get(element_id or "")
+    message = str(exc).split("\n")[0] or type(exc).__name__
+    file_name = getattr(exc, "file_name", None) or None
+    return Problem(element_id, line, f"The process is not valid: {message}", file_name)
+
+
+class BundleCompiler:
+    """Turn uploaded files into a CompiledProcess or a list of problems."""
+
+    def __init__(
+        self,
+        serializer: BpmnWorkflowSerializer,
+        workflow_factory: Callable[..., BpmnWorkflow],
+        function_names: frozenset[str],
+    ) -> None:
+        self._serializer = serializer
+        self._workflow_factory = workflow_factory
+        self._functions = function_names
+
+    def compile(
+        self,
+        key: str | None,
+        bpmn_files: Mapping[str, bytes],
+        forms: Mapping[str, bytes],
+        known_roles: frozenset[str] | None,
+    ) -> CompiledProcess:
+        """Parse, validate and lint a bundle."""
+        if not bpmn_files:
+            raise InvalidProcessError([Problem(None, None, "The bundle has no BPMN file.")])
+        parser = SpiffBpmnParser()
+        problems: list[Problem] = []
+        lines: dict[str, int] = {}
+        file_of: dict[str, str] = {}
+        texts: dict[str, str] = {}
+        for name in sorted(bpmn_files):
+            tree = parse_bpmn_bytes(bpmn_files[name], name)
+            file_lines = _element_lines(tree)
+            lines.update(file_lines)
+            file_of.update({element_id: name for element_id in file_lines})
+            problems.extend(_xsd_problems(tree, name))
+            texts[name] = bpmn_files[name].decode("utf-8", errors="replace")
+            if not problems:
+                try:
+                    parser.add_bpmn_xml(tree, filename=name)
+                except ValidationException as exc:
+                    problems.append(_validation_problem(exc, lines))
+        if problems:
+            raise InvalidProcessError(problems)
+        process_key = self._choose_key(parser, key)
+        try:
+            spec = parser.get_spec(process_key)
+            subprocess_specs = parser.get_subprocess_specs(process_key)
+        except ValidationException as exc:
+            raise InvalidProcessError([_validation_problem(exc, lines)]) from exc
+        form_schemas = self._load_forms(forms, problems)
+        tasks, names, lanes, params, start_form = self._lint(
+            [spec, *subprocess_specs.values()], lines, file_of, known_roles, form_schemas, problems
+        )
+        if problems:
+            raise InvalidProcessError(problems)
+        workflow = self._workflow_factory(spec, subprocess_specs)
+        full = self._serializer.to_dict(workflow)
+        spec_json = json.dumps(
+            {"spec": full["spec"], "subprocess_specs": full["subprocess_specs"]}, sort_keys=True
+        )
+        return CompiledProcess(
+            key=process_key,
+            content_hash=content_hash(process_key, bpmn_files, forms),
+            spec_json=spec_json,
+            tasks=tasks,
+            element_names=names,
+            lanes=tuple(sorted(lanes)),
+            forms=form_schemas,
+            bpmn=texts,
+            start_form=start_form,
+            parameters=params,
+        )
+
+    @staticmethod
+    def _choose_key(parser: SpiffBpmnParser, key: str | None) -> str:
+        ids = list(parser.get_process_ids())
+        if key is not None:
+            if key not in ids:
+                message = f"The bundle has no executable process with id {key!r}."
+                raise InvalidProcessError([Problem(None, None, message)])
+            return key
+        if not ids:
+            message = 'The bundle has no executable process (isExecutable="true").'
+            raise InvalidProcessError([Problem(None, None, message)])
+        return str(ids[0])
+
+    @staticmethod
+    def _load_forms(forms: Mapping[str, bytes], problems: list[Problem]) -> dict[str, Any]:
+        loaded: dict[str, Any] = {}
+        for name, raw in forms.items():
+            try:
+                schema = json.loads(raw)
+                Draft202012Validator.check_schema(schema)
+            except (ValueError, SchemaError) as exc:
+                reason = exc.message if isinstance(exc, SchemaError) else "it is not valid JSON"
+                problems.append(
+                    Problem(None, None, f"The form {name} is not valid: {reason}", name)
+                )
+                continue
+            if not isinstance(schema, dict) or schema.get("type") != "object":
+                problems.append(
+                    Problem(None, None, f"The form {name} must be an object schema.", name)
+                )
+                continue
+            loaded[name] = schema
+        return loaded
+
+    def _lint(
+        self,
+        specs: list[Any],
+        lines: Mapping[str, int],
+        file_of: Mapping[str, str],
+        known_roles: frozenset[str] | None,
+        forms: Mapping[str, Any],
+        problems: list[Problem],
+    ) -> tuple[dict[str, TaskInfo], dict[str, str], set[str], dict[str, Any], str | None]:
+        tasks: dict[str, TaskInfo] = {}
+        names: dict[str, str] = {}
+        lanes: set[str] = set()
+        params: dict[str, Any] = {}
+        start_form: str | None = None
+        for process_spec in specs:
+            for task_spec in process_spec.task_specs.values():
+                bpmn_id = getattr(task_spec, "bpmn_id", None)
+                if bpmn_id is None:
+                    continue
+                linter = SpecLinter(self._functions, lines, file_of.get(bpmn_id))
+                linter.check_task_spec(task_spec, known_roles)
+                names[bpmn_id] = task_spec.bpmn_name or bpmn_id
+                if task_spec.manual:
+                    info = self._task_info(task_spec, forms, linter)
+                    tasks[bpmn_id] = info
+                    if info.lane:
+                        lanes.add(info.lane)
+                elif process_spec is specs[0] and type(task_spec).__name__ == "StartEvent":
+                    properties = (getattr(task_spec, "extensions", None) or {}).get("properties")
+                    form = (properties or {}).get(FORM_PROPERTY)
+                    if form is not None and form not in forms:
+                        linter.add(bpmn_id, f"The form {form} is not in the bundle.")
+                    start_form = form or start_form
+                problems.extend(linter.problems)
+                for name, default in linter.params.items():
+                    params.setdefault(name, default)
+        return tasks, names, lanes, params, start_form
+
+    @staticmethod
+    def _task_info(task_spec: Any, forms: Mapping[str, Any], linter: SpecLinter) -> TaskInfo:
+        extensions = getattr(task_spec, "extensions", None) or {}
+        properties = extensions.get("properties") or {}
+        form_key = properties.get(FORM_PROPERTY)
+        if form_key is not None and form_key not in forms:
+            linter.add(task_spec.bpmn_id, f"The form {form_key} is not in the bundle.")
+        due: int | None = None
+        raw_due = properties.get("dueWorkingDays")
+        if raw_due is not None and raw_due.strip().isdigit():
+            due = int(raw_due)
+        return TaskInfo(
+            element_id=task_spec.bpmn_id,
+            title=task_spec.bpmn_name or task_spec.bpmn_id,
+            lane=getattr(task_spec, "lane", None),
+            form_key=form_key,
+            due_working_days=due,
+            instructions=extensions.get("instructionsForEndUser"),
+            documentation=getattr(task_spec, "documentation", None),
+        )
