@@ -1,0 +1,1 @@
+"""ThinkFamily web pages: templates, assets, the task-form renderer."""
