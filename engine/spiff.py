@@ -17,6 +17,7 @@ import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -91,6 +92,46 @@ def _serializer(script_engine_factory: Callable[[], Any]) -> BpmnWorkflowSeriali
     return serializer
 
 
+def _subtree(task: Any) -> list[Any]:
+    out, stack = [], [task]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out
+
+
+def prune_finished_iterations(workflow: BpmnWorkflow) -> int:
+    """Drop the task subtrees of finished loop iterations so long-running loops keep state bounded.
+
+    A standard loop merges each iteration's data into the loop task when the iteration
+    ends, so the finished iteration's tasks carry nothing the instance still needs; the
+    application keeps the history in its own task rows and audit trail.
+    """
+    removed = 0
+    for owner in [workflow, *list(workflow.subprocesses.values())]:
+        for loop_task in list(owner.get_tasks(state=TaskState.STARTED)):
+            if not isinstance(loop_task.task_spec, StandardLoopTask):
+                continue
+            merged = loop_task.internal_data.get("merged", [])
+            merged_ids = set(merged)
+            for child in list(loop_task.children):
+                if str(child.id) not in merged_ids:
+                    continue
+                tasks = _subtree(child)
+                if not all(t.has_state(TaskState.FINISHED_MASK) for t in tasks):
+                    continue
+                for task in tasks:
+                    if task.id in workflow.subprocesses:
+                        workflow.delete_subprocess(task)
+                    owner.tasks.pop(task.id, None)
+                loop_task._children.remove(child.id)
+                removed += 1
+            # keep the iteration count (used for loopMaximum) without keeping ids
+            loop_task.internal_data["merged"] = ["" for _ in merged]
+    return removed
+
+
 def _plain_utc(value: datetime) -> datetime:
     """Return a plain aware UTC datetime (Spiff may hand back its patched subclass)."""
     return datetime.fromtimestamp(value.timestamp(), UTC)
@@ -102,6 +143,9 @@ def _wrap(exc: Exception) -> EngineError:
         element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
         inner = getattr(exc, "exception", None)
         kind = type(inner).__name__ if inner is not None else type(exc).__name__
+        error_type = getattr(exc, "error_type", None)  # WorkflowTaskException keeps the class name
+        if isinstance(error_type, str) and error_type != "unknown":
+            kind = error_type
         line = getattr(exc, "line_number", None)
         return ScriptError(element, kind, line if isinstance(line, int) and line else None)
     return ScriptError(None, type(exc).__name__)
@@ -248,7 +292,16 @@ class SpiffEngine:
             instance.update(json.loads(process.spec_json))
             self._serializer.migrate(instance)
             workflow = self._serializer.from_dict(instance)
-        except (ValueError, KeyError, TypeError, SpiffWorkflowException) as exc:
+            if not isinstance(workflow, BpmnWorkflow):
+                raise TypeError("not a workflow")
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            SpiffWorkflowException,
+        ) as exc:
             raise StateError(
                 f"the stored state of a {process.key} instance could not be loaded"
             ) from exc
@@ -277,6 +330,7 @@ class SpiffEngine:
                 workflow.do_engine_steps()
         except (SpiffWorkflowException, ValueError, TypeError, KeyError, ArithmeticError) as exc:
             raise _wrap(exc) from exc
+        prune_finished_iterations(workflow)
 
     def _state(
         self, process: CompiledProcess, workflow: BpmnWorkflow, calls: list[ServiceCall]

@@ -250,7 +250,6 @@ def apply_state(
             ctx, "process.completed", ("process_instance", instance.id), instance_id=instance.id
         )
     instance.next_timer_due_at = state.next_timer_due_at if instance.status == "active" else None
-    ctx.session.flush()
     handle_service_calls(ctx, instance, state.service_calls)
 
 
@@ -264,34 +263,36 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, state: ProcessState) ->
     for task_uuid, row in existing.items():
         if task_uuid not in ready_ids:
             row.status = "cancelled"
+    created = ctx.now()
+    new_rows: list[HumanTask] = []
     for task in state.ready_tasks:
         if task.id in existing:
             continue
-        created = ctx.now()
         due = task.due_at
         if due is None and task.due_working_days is not None:
             due = ctx.calendar.add_working_days(created, task.due_working_days)
-        row = HumanTask(
-            instance_id=instance.id,
-            task_uuid=task.id,
-            element_id=task.element_id,
-            title=task.title,
-            lane=task.lane,
-            form_key=task.form_key,
-            agency_code=task.agency,
-            assignee=task.assignee,
-            status="ready",
-            created_at=created,
-            due_at=due,
+        new_rows.append(
+            HumanTask(
+                instance_id=instance.id,
+                task_uuid=task.id,
+                element_id=task.element_id,
+                title=task.title,
+                lane=task.lane,
+                form_key=task.form_key,
+                agency_code=task.agency,
+                assignee=task.assignee,
+                status="ready",
+                created_at=created,
+                due_at=due,
+            )
         )
-        ctx.session.add(row)
-        ctx.session.flush()
+    if not new_rows:
+        return
+    ctx.session.add_all(new_rows)
+    ctx.session.flush()
+    for row in new_rows:
         audit.record(
-            ctx,
-            "task.created",
-            ("human_task", row.id),
-            instance_id=instance.id,
-            element=task.element_id,
+            ctx, "task.created", ("human_task", row.id), instance_id=instance.id, element=row.element_id
         )
 
 
