@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
 }
 _INT_KEYS = {"SMTP_PORT"}
 _BOOL_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE"}
+_JSON_KEYS = {"NOTIFY_TEMPLATES"}
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -44,6 +46,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
             settings[key] = int(raw)
         elif key in _BOOL_KEYS:
             settings[key] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif key in _JSON_KEYS:
+            settings[key] = json.loads(raw)
         else:
             settings[key] = raw
     settings.update(overrides or {})
