@@ -159,6 +159,12 @@ class WorkflowEngine(Protocol):
         """Return the data a ready task sees (for prefilling its form)."""
         ...
 
-    def snapshot(self, process: CompiledProcess, serialized: str) -> ProcessState:
+    def snapshot(
+        self,
+        process: CompiledProcess,
+        serialized: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> ProcessState:
         """Describe a stored instance without changing it."""
         ...

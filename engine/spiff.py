@@ -132,6 +132,18 @@ def prune_finished_iterations(workflow: BpmnWorkflow) -> int:
     return removed
 
 
+def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Workflow data overlaid with the last completed task's data (what scripts have set so far).
+
+    `workflow.data` only receives task data when the workflow ends, so a `stage` set by a script
+    would otherwise stay invisible to the application while the instance runs.
+    """
+    data = dict(workflow.data)
+    if workflow.last_task is not None:
+        data.update(workflow.last_task.data)
+    return data
+
+
 def _plain_utc(value: datetime) -> datetime:
     """Return a plain aware UTC datetime (Spiff may hand back its patched subclass)."""
     return datetime.fromtimestamp(value.timestamp(), UTC)
@@ -219,7 +231,7 @@ class SpiffEngine:
             if start_task is not None:
                 start_task.data.update(dict(data))
             self._advance(workflow)
-        return self._state(process, workflow, calls)
+        return self._state(process, workflow, calls, params)
 
     def complete_task(
         self,
@@ -240,7 +252,7 @@ class SpiffEngine:
             except (SpiffWorkflowException, ValueError, TypeError, KeyError) as exc:
                 raise _wrap(exc) from exc
             self._advance(workflow)
-        return self._state(process, workflow, calls)
+        return self._state(process, workflow, calls, params)
 
     def fire_timers(
         self,
@@ -253,13 +265,19 @@ class SpiffEngine:
         with self._scope(params) as calls:
             workflow = self._load(process, serialized)
             self._advance(workflow)
-        return self._state(process, workflow, calls)
+        return self._state(process, workflow, calls, params)
 
-    def snapshot(self, process: CompiledProcess, serialized: str) -> ProcessState:
+    def snapshot(
+        self,
+        process: CompiledProcess,
+        serialized: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> ProcessState:
         """Describe a stored instance without changing it."""
         with self._scope(None) as calls:
             workflow = self._load(process, serialized)
-        return self._state(process, workflow, calls)
+        return self._state(process, workflow, calls, params)
 
     def task_data(self, process: CompiledProcess, serialized: str, task_id: str) -> dict[str, Any]:
         """Return the data a ready task sees (for prefilling its form)."""
@@ -333,7 +351,11 @@ class SpiffEngine:
         prune_finished_iterations(workflow)
 
     def _state(
-        self, process: CompiledProcess, workflow: BpmnWorkflow, calls: list[ServiceCall]
+        self,
+        process: CompiledProcess,
+        workflow: BpmnWorkflow,
+        calls: list[ServiceCall],
+        params: Mapping[str, Any] | None,
     ) -> ProcessState:
         full = self._serializer.to_dict(workflow)
         full.pop("spec", None)
@@ -355,7 +377,8 @@ class SpiffEngine:
             elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 active.add(bpmn_id)
             if task.state == TaskState.READY and task.task_spec.manual:
-                ready.append(self._user_task(process, task))
+                with operation_scope(params or {}):
+                    ready.append(self._user_task(process, task))
             elif task.state == TaskState.WAITING:
                 timer = self._timer(process, task)
                 if timer is not None:
@@ -370,7 +393,7 @@ class SpiffEngine:
             completed_steps=(),
             active_elements=tuple(sorted(active)),
             completed_elements=tuple(sorted(done - active)),
-            data=dict(workflow.data),
+            data=_latest_data(workflow),
             service_calls=tuple(calls),
             tree_depth=depth,
         )
