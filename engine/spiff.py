@@ -122,14 +122,32 @@ def prune_finished_iterations(workflow: BpmnWorkflow) -> int:
                 if not all(t.has_state(TaskState.FINISHED_MASK) for t in tasks):
                     continue
                 for task in tasks:
-                    if task.id in workflow.subprocesses:
-                        workflow.delete_subprocess(task)
+                    _drop_subprocess(workflow, task.id)
                     owner.tasks.pop(task.id, None)
                 loop_task._children.remove(child.id)
                 removed += 1
             # keep the iteration count (used for loopMaximum) without keeping ids
             loop_task.internal_data["merged"] = ["" for _ in merged]
+    _drop_orphan_subprocesses(workflow)
     return removed
+
+
+def _drop_subprocess(workflow: BpmnWorkflow, task_id: Any) -> None:
+    """Forget a subprocess and every subprocess nested in it (their tasks go with them)."""
+    subprocess = workflow.subprocesses.pop(task_id, None)
+    if subprocess is None:
+        return
+    for other_id in list(workflow.subprocesses):
+        if other_id in subprocess.tasks:
+            _drop_subprocess(workflow, other_id)
+
+
+def _drop_orphan_subprocesses(workflow: BpmnWorkflow) -> None:
+    """Forget subprocesses whose calling task is gone (left behind by cancelled branches)."""
+    for task_id in list(workflow.subprocesses):
+        owners = [workflow, *workflow.subprocesses.values()]
+        if all(task_id not in owner.tasks for owner in owners):
+            _drop_subprocess(workflow, task_id)
 
 
 def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:

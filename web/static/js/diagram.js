@@ -21,6 +21,17 @@
     "The process diagram has parts that could not be read, so it may be incomplete and stage " +
     "status is not shown on it. The stages are listed in text on this page.";
 
+  // SpiffWorkflow multi-instance activities name the task-data variable they loop over
+  // (loopDataInputRef / loopDataOutputRef) rather than a diagram element, which bpmn-js
+  // reports as an unresolved reference. Nothing drawn depends on it, so it is not an error
+  // for the viewers (the modeler still refuses any warning before saving).
+  function isDataReference(warning) {
+    var message = String((warning && warning.message) || "");
+    var property = String((warning && warning.property) || "");
+    return /unresolved reference/.test(message) &&
+      /loopData(Input|Output)Ref|inputDataItem|outputDataItem/.test(property + " " + message);
+  }
+
   function sameOriginUrl(url) {
     var target = new URL(url, window.location.href);
     if (target.origin !== window.location.origin) {
@@ -131,7 +142,10 @@
       })
       .then(function (result) {
         viewer.get("canvas").zoom("fit-viewport", "auto");
-        if (result && result.warnings && result.warnings.length) {
+        var serious = ((result && result.warnings) || []).filter(function (warning) {
+          return !isDataReference(warning);
+        });
+        if (serious.length) {
           showError(container, IMPORT_WARNINGS);
           container.setAttribute("data-tf-diagram-state", "warnings");
           return null;
