@@ -57,7 +57,7 @@ lint: python-deps
 	$(BIN)/lint-imports
 
 bench: install
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/request_cycle.py
 	$(BIN)/python bench/timers.py
 
 clean:

@@ -46,8 +46,6 @@ def create_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_REDOC_PATH="docs",
-        OPENAPI_REDOC_URL=None,
         TESTING=bool(config.get("TESTING", False)),
     )
     logging.getLogger("thinkfamily").setLevel(config["LOG_LEVEL"])
@@ -65,9 +63,9 @@ def create_app(
     from api.rest import register_api
 
     register_api(app)
-    from web.assets import register_assets
+    from web.pages import register_web
 
-    register_assets(app)
+    register_web(app)
     from api.cli import register_cli
 
     register_cli(app)

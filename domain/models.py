@@ -3,6 +3,7 @@
 from domain.agencies import models as agencies
 from domain.audit import models as audit
 from domain.calendar import models as calendar
+from domain.families import models as families  # noqa: F401  (registers the tables)
 from domain.processes import models as processes
 from domain.users import models as users
 

@@ -41,8 +41,9 @@ def _element_lines(tree: etree._ElementTree) -> dict[str, int]:
     lines: dict[str, int] = {}
     for element in tree.iter():
         element_id = element.get("id") if isinstance(element.tag, str) else None
-        if element_id and element.sourceline:
-            lines.setdefault(element_id, int(element.sourceline))
+        line: object = element.sourceline
+        if element_id and isinstance(line, int):
+            lines.setdefault(element_id, line)
     return lines
 
 
@@ -203,7 +204,9 @@ class BundleCompiler:
                     properties = (getattr(task_spec, "extensions", None) or {}).get("properties")
                     form = (properties or {}).get(FORM_PROPERTY)
                     if form is not None and form not in forms:
-                        linter.add(bpmn_id, f"The form {form} is not in the bundle.")
+                        linter.add(
+                            bpmn_id, f"The form {form} is missing from the bundle or is not valid."
+                        )
                     start_form = form or start_form
                 problems.extend(linter.problems)
                 for name, default in linter.params.items():
@@ -216,7 +219,10 @@ class BundleCompiler:
         properties = extensions.get("properties") or {}
         form_key = properties.get(FORM_PROPERTY)
         if form_key is not None and form_key not in forms:
-            linter.add(task_spec.bpmn_id, f"The form {form_key} is not in the bundle.")
+            linter.add(
+                task_spec.bpmn_id,
+                f"The form {form_key} is missing from the bundle or is not valid.",
+            )
         due: int | None = None
         raw_due = properties.get("dueWorkingDays")
         if raw_due is not None and raw_due.strip().isdigit():

@@ -1,4 +1,4 @@
-"""Deploy-time lint: every script, condition, timer and task property must compile and make sense."""
+"""Deploy-time lint: every script, condition, timer and task property must compile and fit."""
 
 from __future__ import annotations
 

@@ -9,28 +9,25 @@ from __future__ import annotations
 import builtins
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from types import CodeType, ModuleType
-from typing import Any
+from types import CodeType, MappingProxyType, ModuleType
+from typing import Any, NoReturn
 
-from RestrictedPython import (
-    compile_restricted_eval,
-    compile_restricted_exec,
-    limited_builtins,
-    safe_builtins,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
+    safe_builtins,
     safer_getattr,
 )
+from RestrictedPython.Limits import limited_builtins
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
@@ -82,7 +79,7 @@ _GUARDS: dict[str, Any] = {
 }
 
 
-def _raise(errors: tuple[str, ...] | list[str]) -> None:
+def _raise(errors: Sequence[str]) -> NoReturn:
     err = SyntaxError("; ".join(errors))
     found = re.match(r"Line (\d+):", errors[0])
     err.lineno = int(found.group(1)) if found else 0
@@ -93,20 +90,18 @@ def _raise(errors: tuple[str, ...] | list[str]) -> None:
 def compile_expression(expression: str) -> CodeType:
     """Compile an expression under the restrictions; raise SyntaxError when refused."""
     result = compile_restricted_eval(expression)
-    if result.errors:
-        _raise(result.errors)
-    code: CodeType = result.code
-    return code
+    if result.errors or result.code is None:
+        _raise(result.errors or ["the code could not be compiled"])
+    return result.code
 
 
 @lru_cache(maxsize=4096)
 def compile_script(script: str) -> CodeType:
     """Compile a script under the restrictions; raise SyntaxError when refused."""
     result = compile_restricted_exec(script)
-    if result.errors:
-        _raise(result.errors)
-    code: CodeType = result.code
-    return code
+    if result.errors or result.code is None:
+        _raise(result.errors or ["the code could not be compiled"])
+    return result.code
 
 
 @dataclass
@@ -117,7 +112,8 @@ class ServiceOutbox:
 
 
 _OUTBOX: ContextVar[ServiceOutbox | None] = ContextVar("engine_outbox", default=None)
-_PROCESS_PARAMS: ContextVar[Mapping[str, Any]] = ContextVar("engine_params", default={})
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+_PROCESS_PARAMS: ContextVar[Mapping[str, Any]] = ContextVar("engine_params", default=_NO_PARAMS)
 SERVICE_OPERATORS = frozenset({"notify", "start_process"})
 
 

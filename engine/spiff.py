@@ -74,7 +74,7 @@ class _ClockedTime:
 
 
 _timer_module.datetime = _ClockedDateTime
-_task_module.time = _ClockedTime()  # type: ignore[assignment]
+_task_module.time = _ClockedTime()
 
 
 def _serializer(script_engine_factory: Callable[[], Any]) -> BpmnWorkflowSerializer:
@@ -88,7 +88,7 @@ def _serializer(script_engine_factory: Callable[[], Any]) -> BpmnWorkflowSeriali
     registry = BpmnWorkflowSerializer.configure(DEFAULT_CONFIG)
     BpmnWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
     serializer = BpmnWorkflowSerializer(registry)
-    serializer.workflow_class = SafeBpmnWorkflow  # type: ignore[attr-defined]
+    serializer.workflow_class = SafeBpmnWorkflow
     return serializer
 
 
@@ -197,7 +197,7 @@ class SpiffEngine:
         self._compiler = BundleCompiler(
             self._serializer,
             self._serializer.workflow_class,
-            frozenset(self.functions),  # type: ignore[attr-defined]
+            frozenset(self.functions),
         )
         self._spec_cache: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
@@ -243,7 +243,7 @@ class SpiffEngine:
         """Start an instance and run it to its first wait state."""
         spec, subprocess_specs = self._specs(process)
         with self._scope(params) as calls:
-            workflow = self._serializer.workflow_class(spec, subprocess_specs)  # type: ignore[attr-defined]
+            workflow = self._serializer.workflow_class(spec, subprocess_specs)
             workflow.data.update(dict(data))
             start_task = next(iter(workflow.get_tasks(state=TaskState.READY)), None)
             if start_task is not None:

@@ -35,7 +35,7 @@ def parse_bpmn_bytes(data: bytes, filename: str) -> etree._ElementTree:
         message = f"The file is not well-formed XML: {exc.msg}"
         raise InvalidProcessError([Problem(None, line, message, filename)]) from exc
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    if getattr(tree.docinfo, "doctype", None) or tree.docinfo.internalDTD is not None:
         raise InvalidProcessError(
             [Problem(None, None, "DOCTYPE and entity declarations are not allowed.", filename)]
         )

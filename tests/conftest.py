@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,9 @@ class FakeClock:
 
 
 def _migrate(url: str) -> None:
-    from api.app import create_app
     from flask_migrate import upgrade
+
+    from api.app import create_app
 
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     with app.app_context():
@@ -75,7 +76,8 @@ def _truncate_pg(url: str) -> None:
     with engine.begin() as conn:
         tables = conn.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
+                "SELECT tablename FROM pg_tables"
+                " WHERE schemaname='public' AND tablename <> 'alembic_version'"
             )
         ).scalars()
         names = ", ".join(f'"{t}"' for t in tables)
@@ -98,7 +100,7 @@ def database_url(tmp_path: Path, sqlite_template: Path, pg_migrated: str | None)
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 12, 21, 10, 0, tzinfo=timezone.utc))
+    return FakeClock(datetime(2026, 12, 21, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture

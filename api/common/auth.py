@@ -28,7 +28,8 @@ def current_actor() -> Actor | None:
     if header.lower().startswith("bearer "):
         user = users.user_for_token(ctx, header[7:].strip())
         actor = users.actor_of(user) if user else None
-    elif "user_id" in session:
+    elif "user_id" in session and not request.path.startswith("/api/"):
+        # the REST API takes bearer tokens only: a session cookie there would bypass CSRF checks
         user = users.find_user(ctx, int(session["user_id"]))
         if (
             user is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailedError
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
@@ -46,6 +48,19 @@ def pointers(messages: Any, prefix: str = "#") -> list[dict[str, str]]:
             return [{"pointer": prefix, "detail": str(m)} for m in messages]
         return [e for m in messages for e in pointers(m, prefix)]
     return [{"pointer": prefix, "detail": str(messages)}]
+
+
+@contextmanager
+def errors_under(prefix: str) -> Iterator[None]:
+    """Re-root the pointers of form-validation errors at a request-body field (e.g. `#/data`).
+
+    Form errors point into the form data; an API client sent that data inside its body.
+    """
+    try:
+        yield
+    except ValidationFailedError as exc:
+        errors = [{**e, "pointer": prefix + e["pointer"].removeprefix("#")} for e in exc.errors]
+        raise ValidationFailedError(exc.detail, errors) from exc
 
 
 def _webargs_messages(error: HTTPException) -> Any:

@@ -11,7 +11,7 @@ from domain.db import Base, UTCDateTime
 
 
 class CalendarDay(Base):
-    """An extra closure day (`closure`) or a correction making a listed holiday a working day (`opening`)."""
+    """An extra closure day (`closure`), or a listed holiday that is a working day (`opening`)."""
 
     __tablename__ = "calendar_days"
 

@@ -119,7 +119,7 @@ def _field_errors(schema: Mapping[str, Any], error: ValidationError) -> Iterator
     keyword = str(error.validator)
     instance = error.instance
     if keyword in ("required", "dependentRequired") and isinstance(instance, Mapping):
-        wanted = error.validator_value
+        wanted: Any = error.validator_value
         if keyword == "dependentRequired":
             wanted = [n for key, names in wanted.items() if key in instance for n in names]
         for name in wanted:

@@ -29,7 +29,7 @@ def deploy(
     bpmn_files: Mapping[str, bytes],
     forms: Mapping[str, bytes],
 ) -> tuple[ProcessVersion, bool]:
-    """Deploy a bundle as a new version; identical content is a no-op. Returns (version, created)."""
+    """Deploy a bundle as a new version (identical content is a no-op): (version, created)."""
     try:
         compiled = ctx.engine.compile(key, bpmn_files, forms, KNOWN_LANES)
     except InvalidProcessError as exc:

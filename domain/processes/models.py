@@ -39,9 +39,10 @@ class ProcessVersion(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
-    bpmn: Mapped[dict[str, str]] = mapped_column(JSON)
-    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # large, immutable columns: loaded only when used (inboxes list many tasks)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    bpmn: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
     element_names: Mapped[dict[str, str]] = mapped_column(JSON)
     start_form: Mapped[str | None] = mapped_column(String(200))
@@ -80,7 +81,7 @@ class ProcessInstance(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
     process_key: Mapped[str] = mapped_column(String(80), index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
-    state: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     current_stage: Mapped[str | None] = mapped_column(String(200))
     family_id: Mapped[int | None] = mapped_column(Integer)
@@ -98,7 +99,7 @@ class ProcessInstance(Base):
     active_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
     completed_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
 
-    version: Mapped[ProcessVersion] = relationship(lazy="joined")
+    version: Mapped[ProcessVersion] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from domain import errors
 from domain.context import Context
 from domain.processes.models import Notification, ProcessInstance
 from engine import ServiceCall
@@ -69,5 +70,15 @@ def _start_follow_on(ctx: Context, instance: ProcessInstance, params: dict[str, 
     data.setdefault("family_id", instance.family_id)
     data.setdefault("subject_person_ids", list(instance.subject_person_ids or []))
     data.setdefault("parent_reference", instance.reference)
-    child = runtime.start_process(ctx, process_key=key, data=data, parent_instance_id=instance.id)
+    try:
+        child = runtime.start_process(
+            ctx, process_key=key, data=data, parent_instance_id=instance.id
+        )
+    except errors.NotFoundError as exc:
+        # Not the caller's 404: the diagram names a process that is not deployed.
+        log.warning("instance %s: follow-on process %r is not deployed", instance.id, key)
+        raise errors.ConflictError(
+            "The process could not move on: it starts another process that is not deployed. "
+            "A process owner has been told."
+        ) from exc
     log.info("instance %s started follow-on instance %s", instance.id, child.id)

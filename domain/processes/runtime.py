@@ -292,7 +292,11 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, state: ProcessState) ->
     ctx.session.flush()
     for row in new_rows:
         audit.record(
-            ctx, "task.created", ("human_task", row.id), instance_id=instance.id, element=row.element_id
+            ctx,
+            "task.created",
+            ("human_task", row.id),
+            instance_id=instance.id,
+            element=row.element_id,
         )
 
 

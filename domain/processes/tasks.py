@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import CursorResult, Select, and_, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
 from domain.lanes import LANES, PROCESS_OWNER, lanes_for
 from domain.processes.models import HumanTask
+
+
+def _actor(ctx: Context) -> Actor:
+    if ctx.actor is None:
+        raise errors.AuthenticationError("Sign in first.")
+    return ctx.actor
 
 
 def get_task(ctx: Context, task_id: int) -> HumanTask:
@@ -73,7 +80,7 @@ class TaskFilter:
     offset: int = 0
 
 
-def _visible(query: Select[tuple[HumanTask]], actor: Actor, scope: str) -> Select[tuple[HumanTask]]:
+def _visible(query: Select[HumanTask], actor: Actor, scope: str) -> Select[HumanTask]:
     if scope == "all" and actor.has_role(PROCESS_OWNER):
         return query
     if scope == "agency":
@@ -115,23 +122,46 @@ def list_tasks(ctx: Context, flt: TaskFilter) -> Sequence[HumanTask]:
 def claim(ctx: Context, *, task_id: int) -> HumanTask:
     """Claim a ready task so colleagues do not work it at the same time."""
     task = get_task(ctx, task_id)
-    assert ctx.actor is not None
+    actor = _actor(ctx)
     if task.status != "ready":
         raise errors.ConflictError("The task is no longer awaiting input.")
     ensure_can_work(ctx, task)
-    task.claimed_by = ctx.actor.user_id
-    task.claimed_at = ctx.now()
+    # One conditional UPDATE, so that of colleagues claiming at the same moment exactly one wins
+    # (a read-then-write would let each of them overwrite the others' claim).
+    claimed = ctx.session.execute(
+        update(HumanTask)
+        .where(
+            HumanTask.id == task.id,
+            HumanTask.status == "ready",
+            or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == actor.user_id),
+        )
+        .values(claimed_by=actor.user_id, claimed_at=ctx.now())
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        raise errors.ConflictError("A colleague has claimed this task.")
+    ctx.session.refresh(task)
     audit.record(ctx, "task.claimed", ("human_task", task.id), instance_id=task.instance_id)
     return task
+
+
+def _manages_claimer(ctx: Context, task: HumanTask) -> bool:
+    actor = _actor(ctx)
+    if not actor.has_role("team_manager") or task.claimed_by is None:
+        return False
+    from domain.users.models import User
+
+    claimer = ctx.session.get(User, task.claimed_by)
+    return claimer is not None and claimer.agency_id == actor.agency_id
 
 
 def release(ctx: Context, *, task_id: int) -> HumanTask:
     """Release a claim (the claimer, or a team manager of the same agency)."""
     task = get_task(ctx, task_id)
-    assert ctx.actor is not None
+    actor = _actor(ctx)
     if task.claimed_by is None:
         return task
-    if task.claimed_by != ctx.actor.user_id and not ctx.actor.has_role("team_manager"):
+    if task.claimed_by != actor.user_id and not actor.has_role("team_manager"):
         raise errors.PermissionDeniedError(
             "Only the colleague who claimed it or a manager can release it."
         )

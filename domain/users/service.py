@@ -78,7 +78,7 @@ def create_user(
 
 
 def authenticate(ctx: Context, *, username: str, password: str) -> User:
-    """Return the user for valid credentials or raise AuthenticationError (same for every failure)."""
+    """Return the user for valid credentials, else raise AuthenticationError (one message)."""
     user = ctx.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)

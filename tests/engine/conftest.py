@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class FakeClock:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 12, 21, 10, 0, tzinfo=timezone.utc))
+    return FakeClock(datetime(2026, 12, 21, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -80,7 +80,9 @@ class Driver:
     def ready_names(self) -> list[str]:
         return sorted(t.element_id for t in self.ready())
 
-    def complete(self, name: str, data: Mapping[str, Any] | None = None, index: int = 0) -> ProcessState:
+    def complete(
+        self, name: str, data: Mapping[str, Any] | None = None, index: int = 0
+    ) -> ProcessState:
         assert self.state is not None
         tasks = self.ready(name)
         assert tasks, f"{name} is not ready; ready: {self.ready_names()}"
@@ -91,5 +93,7 @@ class Driver:
 
     def fire(self) -> ProcessState:
         assert self.state is not None
-        self.state = self.engine.fire_timers(self.process, self.state.serialized, params=self.params)
+        self.state = self.engine.fire_timers(
+            self.process, self.state.serialized, params=self.params
+        )
         return self._round_trip()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from jsonschema import (  # type: ignore[import-untyped]  # no stubs installed
+from jsonschema import (  # no stubs installed
     Draft202012Validator,
     FormatChecker,
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import (  # type: ignore[import-untyped]  # no stubs installed
+from jsonschema import (  # no stubs installed
     Draft202012Validator,
     FormatChecker,
 )

@@ -20,7 +20,7 @@ PAGE_MODULES = (
 
 
 def register_web(app: Flask) -> None:
-    """Register assets and every page blueprint (each module exposes `bp` and may expose `setup`)."""
+    """Register assets and every page blueprint (each exposes `bp`, perhaps `setup`)."""
     register_assets(app)
     for name in PAGE_MODULES:
         module = import_module(name)

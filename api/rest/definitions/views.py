@@ -181,9 +181,9 @@ def list_parameters(key: str) -> list[dict[str, Any]]:
 
 
 @bp.put("/<key>/parameters/<name>")
+@requires_role(PROCESS_OWNER)
 @bp.arguments(ParameterUpdateSchema)
 @bp.response(200, ParameterSchema)
-@requires_role(PROCESS_OWNER)
 def set_parameter(payload: dict[str, Any], key: str, name: str) -> dict[str, Any]:
     """Change a parameter (e.g. an escalation stage's working-day limit) without code."""
     ctx = command_context()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
+from api.common.problems import errors_under
 from api.rest.common import StrictSchema, UserTaskSchema
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PRACTITIONER, PROCESS_OWNER, TEAM_MANAGER
@@ -104,13 +105,13 @@ class TerminateSchema(StrictSchema):
 
 
 @bp.post("")
+@requires_role(PRACTITIONER, TEAM_MANAGER)
 @bp.arguments(StartSchema)
 @bp.response(201, InstanceSchema)
-@requires_role(PRACTITIONER, TEAM_MANAGER)
 def start_instance(payload: dict[str, Any]) -> ProcessInstance:
     """Start a process; it runs to its first wait state in this request."""
     ctx = command_context()
-    with unit_of_work(ctx.session):
+    with unit_of_work(ctx.session), errors_under("#/data"):
         instance = runtime.start_process(
             ctx, process_key=payload["process_key"], data=payload["data"]
         )
@@ -118,9 +119,9 @@ def start_instance(payload: dict[str, Any]) -> ProcessInstance:
 
 
 @bp.get("")
-@bp.arguments(InstanceQuerySchema, location="query")
-@bp.response(200, InstanceSchema(many=True))
 @requires_role()
+@bp.arguments(InstanceQuerySchema, location="query", unknown=RAISE)
+@bp.response(200, InstanceSchema(many=True))
 def list_instances(query: dict[str, Any]) -> list[ProcessInstance]:
     """List instances, newest first."""
     return list(instance_queries.list_instances(command_context(), **query))
@@ -135,9 +136,9 @@ def get_instance(instance_id: int) -> ProcessInstance:
 
 
 @bp.post("/<int:instance_id>/terminate")
+@requires_role(TEAM_MANAGER, PROCESS_OWNER, ADMIN)
 @bp.arguments(TerminateSchema)
 @bp.response(200, InstanceSchema)
-@requires_role(TEAM_MANAGER, PROCESS_OWNER, ADMIN)
 def terminate_instance(payload: dict[str, Any], instance_id: int) -> ProcessInstance:
     """End an instance with a recorded reason."""
     ctx = command_context()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import RAISE, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
+from api.common.problems import errors_under
 from api.rest.common import StrictSchema, UserTaskSchema
 from api.rest.instances.views import InstanceSchema
 from domain import errors
@@ -57,9 +58,9 @@ class CompleteSchema(StrictSchema):
 
 
 @bp.get("")
-@bp.arguments(TaskQuerySchema, location="query")
-@bp.response(200, UserTaskSchema(many=True))
 @requires_role()
+@bp.arguments(TaskQuerySchema, location="query", unknown=RAISE)
+@bp.response(200, UserTaskSchema(many=True))
 def list_tasks(query: dict[str, Any]) -> list[HumanTask]:
     """List tasks; by default the ready tasks for my roles and agency."""
     flt = task_service.TaskFilter(
@@ -76,8 +77,7 @@ def list_tasks(query: dict[str, Any]) -> list[HumanTask]:
 def _visible_task(task_id: int) -> HumanTask:
     ctx = command_context()
     task = task_service.get_task(ctx, task_id)
-    assert ctx.actor is not None
-    if not task_service.can_see(ctx.actor, task):
+    if ctx.actor is None or not task_service.can_see(ctx.actor, task):
         raise errors.NotFoundError("No task with that id.")
     return task
 
@@ -91,16 +91,16 @@ def get_task(task_id: int) -> HumanTask:
 
 
 @bp.post("/<int:task_id>/complete")
+@requires_role()
 @bp.arguments(CompleteSchema)
 @bp.response(200, InstanceSchema)
 @bp.alt_response(409, description="The task is no longer ready or the case changed")
 @bp.alt_response(422, description="The form data is not valid (each invalid field named)")
-@requires_role()
 def complete_task(payload: dict[str, Any], task_id: int) -> Any:
     """Complete a task with form data; returns the instance with its new ready tasks."""
     _visible_task(task_id)
     ctx = command_context()
-    with unit_of_work(ctx.session):
+    with unit_of_work(ctx.session), errors_under("#/data"):
         task = runtime.complete_task(
             ctx,
             task_id=task_id,

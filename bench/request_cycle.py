@@ -5,7 +5,7 @@
 (b) the same through the API on SQLite: start-to-first-task and complete-a-task medians;
 (c) stored bytes per waiting instance;
 (d) per-completion cost at 10 and at 1,000 completed tasks in one instance.
-Run: .venv/bin/python bench/engine.py
+Run: .venv/bin/python bench/request_cycle.py
 """
 
 from __future__ import annotations
@@ -76,8 +76,12 @@ def commit_cost(url: str) -> float:
     """Median ms of one commit updating a ~2 KB state row, on the same database."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER PRIMARY KEY, state BLOB)"))
-        conn.execute(text("INSERT INTO bench_commit (id, state) VALUES (1, :s)"), {"s": b"x" * 2048})
+        conn.execute(
+            text("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER PRIMARY KEY, state BLOB)")
+        )
+        conn.execute(
+            text("INSERT INTO bench_commit (id, state) VALUES (1, :s)"), {"s": b"x" * 2048}
+        )
     payload = bytes(range(256)) * 8
 
     def commit() -> None:
@@ -108,8 +112,13 @@ def api_figures(url: str) -> dict[str, float]:
         ctx = base_context(None)
         with unit_of_work(ctx.session):
             agencies.create_agency(ctx, code="csc", name="CSC", kind="childrens_social_care")
-            users.create_user(ctx, username="bench", password=PASSWORD, roles=["practitioner"], agency_code="csc")
-        for name, forms in (("referral_2task.bpmn", ["bench_contact.schema.json"]), ("loop_review.bpmn", [])):
+            users.create_user(
+                ctx, username="bench", password=PASSWORD, roles=["practitioner"], agency_code="csc"
+            )
+        for name, forms in (
+            ("referral_2task.bpmn", ["bench_contact.schema.json"]),
+            ("loop_review.bpmn", []),
+        ):
             with unit_of_work(ctx.session):
                 definitions.deploy(
                     ctx,
@@ -124,7 +133,11 @@ def api_figures(url: str) -> dict[str, float]:
     first_tasks: list[int] = []
 
     def start() -> None:
-        r = client.post("/api/v1/process-instances", json={"process_key": "bench_referral", "data": {}}, headers=headers)
+        r = client.post(
+            "/api/v1/process-instances",
+            json={"process_key": "bench_referral", "data": {}},
+            headers=headers,
+        )
         assert r.status_code == 201, r.json
         first_tasks.append(r.json["ready_tasks"][0]["id"])  # type: ignore[index]
 
@@ -133,7 +146,11 @@ def api_figures(url: str) -> dict[str, float]:
 
     def complete() -> None:
         task_id = pending.pop()
-        r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"concern_level": 8, "observed": "bench"}}, headers=headers)
+        r = client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"data": {"concern_level": 8, "observed": "bench"}},
+            headers=headers,
+        )
         assert r.status_code == 200, r.json
 
     completes = timed(complete, RUNS)
@@ -143,12 +160,18 @@ def api_figures(url: str) -> dict[str, float]:
         stored = statistics.mean(len(r.state) for r in rows)
         raw = statistics.mean(len(__import__("zlib").decompress(r.state)) for r in rows)
     # (d) completion cost as one instance's history grows
-    r = client.post("/api/v1/process-instances", json={"process_key": "bench_loop", "data": {"finished": False, "reviews_done": 0}}, headers=headers)
+    r = client.post(
+        "/api/v1/process-instances",
+        json={"process_key": "bench_loop", "data": {"finished": False, "reviews_done": 0}},
+        headers=headers,
+    )
     task_id = r.json["ready_tasks"][0]["id"]  # type: ignore[index]
     costs: list[float] = []
     for _ in range(1010):
         t0 = time.perf_counter()
-        r = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"finished": False}}, headers=headers)
+        r = client.post(
+            f"/api/v1/tasks/{task_id}/complete", json={"data": {"finished": False}}, headers=headers
+        )
         costs.append(time.perf_counter() - t0)
         task_id = r.json["ready_tasks"][0]["id"]  # type: ignore[index]
     return {
@@ -171,15 +194,24 @@ def main() -> None:
     print(f"  raw Spiff start (create + steps + save)      {raw_start:8.2f} ms")
     print(f"  raw Spiff cycle (load + complete + save)     {raw_complete:8.2f} ms")
     print(f"  one database commit (~2 KB row)              {commit:8.2f} ms")
-    print(f"  API start-to-first-task                      {api['start']:8.2f} ms"
-          f"   ratio to raw start + commit: {api['start'] / (raw_start + commit):.2f} (target <= 2)")
-    print(f"  API complete-a-task                          {api['complete']:8.2f} ms"
-          f"   ratio to raw cycle + commit: {api['complete'] / (raw_complete + commit):.2f} (target <= 2)")
-    print(f"  stored bytes per waiting instance            {api['stored_bytes']:8.0f} B"
-          f"   ({api['stored_raw_bytes']:.0f} B before compression; target <= 4096)")
+    print(
+        f"  API start-to-first-task                      {api['start']:8.2f} ms"
+        f"   ratio to raw start + commit: {api['start'] / (raw_start + commit):.2f} (target <= 2)"
+    )
+    print(
+        f"  API complete-a-task                          {api['complete']:8.2f} ms"
+        f"   ratio to raw cycle + commit: {api['complete'] / (raw_complete + commit):.2f}"
+        " (target <= 2)"
+    )
+    print(
+        f"  stored bytes per waiting instance            {api['stored_bytes']:8.0f} B"
+        f"   ({api['stored_raw_bytes']:.0f} B before compression; target <= 4096)"
+    )
     print(f"  completion after 10 completed tasks          {api['at_10']:8.2f} ms")
-    print(f"  completion after 1,000 completed tasks       {api['at_1000']:8.2f} ms"
-          f"   ratio: {api['at_1000'] / api['at_10']:.2f} (target <= 2)")
+    print(
+        f"  completion after 1,000 completed tasks       {api['at_1000']:8.2f} ms"
+        f"   ratio: {api['at_1000'] / api['at_10']:.2f} (target <= 2)"
+    )
 
 
 if __name__ == "__main__":

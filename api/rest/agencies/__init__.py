@@ -1,0 +1,1 @@
+"""Agencies taking part in the partnership."""

@@ -1,0 +1,1 @@
+"""Families, people and the Think Family view."""

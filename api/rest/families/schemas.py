@@ -1,0 +1,350 @@
+"""Family, person, ethnicity, disability, consent and sharing schemas, with per-role redaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from api.rest.common import StrictSchema
+from domain.context import Actor
+from domain.families import codes, policies
+from domain.families.ethnicity import census_code, ethnicity_history
+from domain.families.models import Family
+
+NAME = validate.Length(min=1, max=100)
+TEXT = validate.Length(min=1, max=2000)
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class FamilyCreateSchema(StrictSchema):
+    """Open a household record."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200), load_default=None)
+
+
+class FamilyQuerySchema(StrictSchema):
+    """Search by family reference, household name or member name."""
+
+    search = fields.String(validate=validate.Length(max=100), load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class PersonCreateSchema(StrictSchema):
+    """A new person. Give the date of birth, the expected date (unborn), or is_child."""
+
+    given_name = fields.String(required=True, validate=NAME)
+    family_name = fields.String(required=True, validate=NAME)
+    sex = fields.String(required=True, validate=validate.OneOf(sorted(codes.SEXES)))
+    date_of_birth = fields.Date(load_default=None, allow_none=True)
+    expected_date_of_birth = fields.Date(load_default=None, allow_none=True)
+    is_child = fields.Boolean(load_default=None, allow_none=True)
+
+
+class PersonUpdateSchema(StrictSchema):
+    """Change only the fields given."""
+
+    given_name = fields.String(validate=NAME)
+    family_name = fields.String(validate=NAME)
+    sex = fields.String(validate=validate.OneOf(sorted(codes.SEXES)))
+    date_of_birth = fields.Date(allow_none=True)
+    expected_date_of_birth = fields.Date(allow_none=True)
+    is_child = fields.Boolean(allow_none=True)
+
+
+class RelationshipCreateSchema(StrictSchema):
+    """The new member is `relationship` of `person_id` (an existing member of the family)."""
+
+    person_id = fields.Integer(required=True)
+    relationship = fields.String(
+        required=True, validate=validate.OneOf(sorted(codes.RELATIONSHIP_KINDS))
+    )
+    parental_responsibility = fields.Boolean(load_default=False)
+
+
+class MemberCreateSchema(StrictSchema):
+    """Add a new person (`person`) or an existing one (`person_id`) to the household."""
+
+    person = fields.Nested(PersonCreateSchema, load_default=None, allow_none=True)
+    person_id = fields.Integer(load_default=None, allow_none=True)
+    relationships = fields.List(
+        fields.Nested(RelationshipCreateSchema), load_default=list, validate=validate.Length(max=50)
+    )
+
+
+class EthnicityCreateSchema(StrictSchema):
+    """The person's own answer (or a parent's, or an observation). See domain brief §9."""
+
+    code = fields.String(load_default=None, validate=validate.OneOf(sorted(codes.ETHNICITY_CODES)))
+    ons2021 = fields.String(load_default=None, validate=validate.OneOf(sorted(codes.ONS_2021)))
+    extended_code = fields.String(
+        load_default=None, validate=validate.OneOf(sorted(codes.EXTENDED_CODES))
+    )
+    self_description = fields.String(load_default=None, validate=validate.Length(max=200))
+    source = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(sorted(codes.ETHNICITY_SOURCES)),
+    )
+
+
+class DisabilityCreateSchema(StrictSchema):
+    """DfE disability codes; NONE alone when the person has no disability."""
+
+    codes = fields.List(
+        fields.String(validate=validate.OneOf(list(codes.DISABILITY_CODES))),
+        required=True,
+        validate=validate.Length(min=1, max=len(codes.DISABILITY_CODES)),
+    )
+
+
+class ConsentCreateSchema(StrictSchema):
+    """Consent given or refused by a member, or not sought with a reason."""
+
+    scope = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_SCOPES)))
+    status = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_STATUSES)))
+    given_by_person_id = fields.Integer(load_default=None, allow_none=True)
+    competent_child = fields.Boolean(load_default=False)
+    obtained_on = fields.Date(load_default=None, allow_none=True)
+    method = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(sorted(codes.CONSENT_METHODS))
+    )
+    not_sought_reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    instance_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class ConsentWithdrawSchema(StrictSchema):
+    """When consent was withdrawn (today if left out)."""
+
+    withdrawn_on = fields.Date(load_default=None)
+
+
+class SharingCreateSchema(StrictSchema):
+    """A decision to share or not, with the reasons either way (golden rule 7)."""
+
+    shared = fields.Boolean(required=True)
+    information = fields.String(load_default=None, validate=TEXT)
+    recipients = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        validate=validate.Length(max=30),
+    )
+    purpose = fields.String(required=True, validate=TEXT)
+    lawful_basis = fields.String(load_default=None, validate=validate.Length(min=1, max=300))
+    consent_status = fields.String(
+        required=True, validate=validate.OneOf(sorted(codes.SHARING_CONSENT_STATUSES))
+    )
+    consent_id = fields.Integer(load_default=None, allow_none=True)
+    instance_id = fields.Integer(load_default=None, allow_none=True)
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class PersonSchema(Schema):
+    """A person's recorded details (no special category data)."""
+
+    id = fields.Integer()
+    given_name = fields.String()
+    family_name = fields.String()
+    sex = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    expected_date_of_birth = fields.Date(allow_none=True)
+    is_unborn = fields.Boolean()
+    recorded_is_child = fields.Boolean(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class FamilySchema(Schema):
+    """A household with its members' names."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    members = fields.Method("get_members")
+
+    def get_members(self, family: Family) -> list[dict[str, Any]]:
+        """Members' ids and names, in the order they were added."""
+        return [
+            {
+                "id": m.person.id,
+                "given_name": m.person.given_name,
+                "family_name": m.person.family_name,
+            }
+            for m in family.memberships
+        ]
+
+
+class EthnicityRecordSchema(Schema):
+    """One ethnicity record. `observed` records are exported as NOBT (`census_code`)."""
+
+    id = fields.Integer()
+    person_id = fields.Integer()
+    code = fields.String()
+    extended_code = fields.String(allow_none=True)
+    ons2021 = fields.String(allow_none=True)
+    self_description = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    status = fields.String()
+    observed = fields.Boolean()
+    census_code = fields.Function(census_code)
+    recorded_by = fields.Integer(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class DisabilityRecordSchema(Schema):
+    """One disability record."""
+
+    id = fields.Integer()
+    person_id = fields.Integer()
+    codes = fields.List(fields.String())
+    recorded_by = fields.Integer(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class RelationSchema(Schema):
+    """What another person is to this one."""
+
+    person_id = fields.Integer()
+    relationship = fields.String()
+    parental_responsibility = fields.Boolean()
+    responsibility_holder_id = fields.Integer(allow_none=True)
+
+
+class MemberSchema(Schema):
+    """A member in the Think Family view (a `MemberView`)."""
+
+    id = fields.Integer(attribute="person.id")
+    given_name = fields.String(attribute="person.given_name")
+    family_name = fields.String(attribute="person.family_name")
+    sex = fields.String(attribute="person.sex")
+    date_of_birth = fields.Date(attribute="person.date_of_birth", allow_none=True)
+    expected_date_of_birth = fields.Date(attribute="person.expected_date_of_birth", allow_none=True)
+    age_years = fields.Integer(allow_none=True)
+    age_label = fields.String()
+    under_5 = fields.Boolean()
+    is_child = fields.Boolean()
+    is_unborn = fields.Boolean()
+    relationships = fields.List(fields.Nested(RelationSchema))
+    family_ids = fields.List(fields.Integer())
+    ethnicity = fields.Nested(EthnicityRecordSchema, allow_none=True)
+    ethnicity_status = fields.String(allow_none=True)
+    census_ethnicity = fields.String(allow_none=True)
+    disabilities = fields.List(fields.String(), allow_none=True)
+
+
+class PersonDetailSchema(MemberSchema):
+    """A person with their ethnicity history (newest first)."""
+
+    ethnicity_history = fields.Function(
+        lambda m: EthnicityRecordSchema(many=True).dump(ethnicity_history(m.person))
+    )
+
+
+class ProcessViewSchema(Schema):
+    """A process of the household or a member."""
+
+    instance_id = fields.Integer()
+    reference = fields.String(allow_none=True)
+    process_key = fields.String()
+    title = fields.String()
+    status = fields.String()
+    open = fields.Boolean()
+    current_stage = fields.String(allow_none=True)
+    next_due_at = fields.DateTime(allow_none=True)
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    family_id = fields.Integer(allow_none=True)
+    subject_person_ids = fields.List(fields.Integer())
+
+
+class TimelineEntrySchema(Schema):
+    """A timeline entry: ids and titles only."""
+
+    at = fields.DateTime()
+    action = fields.String()
+    title = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+
+
+class ConsentSchema(Schema):
+    """A consent record; `active` while given and not withdrawn."""
+
+    id = fields.Integer()
+    family_id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    scope = fields.String()
+    status = fields.String()
+    active = fields.Function(lambda c: c.status == codes.CONSENT_GIVEN and c.withdrawn_on is None)
+    given_by_person_id = fields.Integer(allow_none=True)
+    competent_child = fields.Boolean()
+    obtained_on = fields.Date(allow_none=True)
+    method = fields.String(allow_none=True)
+    not_sought_reason = fields.String(allow_none=True)
+    withdrawn_on = fields.Date(allow_none=True)
+    recorded_by = fields.Integer(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class SharingDecisionSchema(Schema):
+    """An information-sharing decision."""
+
+    id = fields.Integer()
+    family_id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    shared = fields.Boolean()
+    information = fields.String(allow_none=True)
+    recipients = fields.List(fields.String())
+    purpose = fields.String()
+    lawful_basis = fields.String(allow_none=True)
+    consent_status = fields.String()
+    consent_id = fields.Integer(allow_none=True)
+    decided_by = fields.Integer(allow_none=True)
+    decided_at = fields.DateTime()
+
+
+class FamilyViewSchema(Schema):
+    """The Think Family view (a `FamilyView`)."""
+
+    family = fields.Function(
+        lambda v: {"id": v.family.id, "reference": v.family.reference, "name": v.family.name}
+    )
+    special_category_visible = fields.Boolean()
+    members = fields.List(fields.Nested(MemberSchema))
+    processes = fields.List(fields.Nested(ProcessViewSchema))
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    consents = fields.List(fields.Nested(ConsentSchema))
+    information_sharing = fields.List(
+        fields.Nested(SharingDecisionSchema), attribute="sharing_decisions"
+    )
+
+
+# --- Redaction by role ----------------------------------------------------------------------
+
+SPECIAL_FIELDS = ("ethnicity", "ethnicity_status", "census_ethnicity", "disabilities")
+
+
+def member_fields(actor: Actor | None, schema: type[Schema] = MemberSchema) -> tuple[str, ...]:
+    """The member fields this actor may see: special category only for practitioners/managers."""
+    names = tuple(schema._declared_fields)
+    hidden = (*SPECIAL_FIELDS, "ethnicity_history")
+    if policies.may_see_special_category(actor):
+        return names
+    return tuple(n for n in names if n not in hidden)
+
+
+def family_view_schema(actor: Actor | None) -> FamilyViewSchema:
+    """The view schema for this actor's role."""
+    others = [n for n in FamilyViewSchema._declared_fields if n != "members"]
+    return FamilyViewSchema(only=(*others, *(f"members.{n}" for n in member_fields(actor))))
+
+
+def person_detail_schema(actor: Actor | None) -> PersonDetailSchema:
+    """The person schema for this actor's role."""
+    return PersonDetailSchema(only=member_fields(actor, PersonDetailSchema))

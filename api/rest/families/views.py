@@ -1,0 +1,176 @@
+"""Families, people, ethnicity, disability, consent and information sharing."""
+
+# mypy: disable-error-code="untyped-decorator"
+# (flask-smorest ships no type hints; the view functions themselves are fully typed)
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.wrappers import Response
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from api.common.auth import requires_role
+from api.common.context import command_context
+from api.rest.families import schemas
+from domain.db import unit_of_work
+from domain.families import consent as consent_service
+from domain.families import disabilities, ethnicity, view
+from domain.families import service as families
+from domain.families.models import (
+    ConsentRecord,
+    DisabilityRecord,
+    EthnicityRecord,
+    Family,
+    InformationSharingDecision,
+    Person,
+)
+from domain.families.policies import READERS, WRITERS
+
+bp = Blueprint("families", __name__, url_prefix="", description="Families and people")
+
+
+@bp.get("/families")
+@requires_role(*READERS)
+@bp.arguments(schemas.FamilyQuerySchema, location="query", unknown=RAISE)
+@bp.response(200, schemas.FamilySchema(many=True))
+def list_families(query: dict[str, Any]) -> list[Family]:
+    """List families, newest first; `search` matches a reference or a member's name."""
+    return list(families.list_families(command_context(), **query))
+
+
+@bp.post("/families")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.FamilyCreateSchema)
+@bp.response(201, schemas.FamilySchema)
+def create_family(payload: dict[str, Any]) -> Family:
+    """Open a household record (the reference is generated)."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        family = families.create_family(ctx, name=payload["name"])
+    return family
+
+
+@bp.get("/families/<int:family_id>")
+@requires_role(*READERS)
+@bp.response(200, schemas.FamilyViewSchema)
+def get_family(family_id: int) -> Response:
+    """The Think Family view: members (under-5s first), every process, timeline, consents.
+
+    Ethnicity and disability appear only for practitioners and team managers, and each such
+    read is written to the audit trail.
+    """
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        family_view = view.get_family_view(ctx, family_id)
+        body = schemas.family_view_schema(ctx.actor).dump(family_view)
+    return jsonify(body)
+
+
+@bp.post("/families/<int:family_id>/members")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.MemberCreateSchema)
+@bp.response(201, schemas.PersonSchema)
+def add_member(payload: dict[str, Any], family_id: int) -> Person:
+    """Add a new or existing person to the household, with their relationships to members."""
+    details = payload["person"]
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        person = families.add_member(
+            ctx,
+            family_id=family_id,
+            person=families.PersonDetails(**details) if details is not None else None,
+            person_id=payload["person_id"],
+            relationships=[families.RelationshipInput(**r) for r in payload["relationships"]],
+        )
+    return person
+
+
+@bp.get("/people/<int:person_id>")
+@requires_role(*READERS)
+@bp.response(200, schemas.PersonDetailSchema)
+def get_person(person_id: int) -> Response:
+    """A person with their households, relationships and (for practitioners) ethnicity."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        person_view = view.get_person_view(ctx, person_id)
+        body = schemas.person_detail_schema(ctx.actor).dump(person_view)
+    return jsonify(body)
+
+
+@bp.patch("/people/<int:person_id>")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.PersonUpdateSchema)
+@bp.response(200, schemas.PersonSchema)
+def update_person(payload: dict[str, Any], person_id: int) -> Person:
+    """Change a person's name, sex, dates or child/adult status."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        person = families.update_person(ctx, person_id=person_id, changes=payload)
+    return person
+
+
+@bp.post("/people/<int:person_id>/ethnicity")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.EthnicityCreateSchema)
+@bp.response(201, schemas.EthnicityRecordSchema)
+def record_ethnicity(payload: dict[str, Any], person_id: int) -> EthnicityRecord:
+    """Record the person's ethnicity as a new current record (history is kept)."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        record = ethnicity.record_ethnicity(ctx, person_id=person_id, **payload)
+    return record
+
+
+@bp.post("/people/<int:person_id>/disabilities")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.DisabilityCreateSchema)
+@bp.response(201, schemas.DisabilityRecordSchema)
+def record_disabilities(payload: dict[str, Any], person_id: int) -> DisabilityRecord:
+    """Record the person's current DfE disability codes."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        record = disabilities.record_disabilities(
+            ctx, person_id=person_id, disability_codes=payload["codes"]
+        )
+    return record
+
+
+@bp.post("/families/<int:family_id>/consents")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.ConsentCreateSchema)
+@bp.response(201, schemas.ConsentSchema)
+def record_consent(payload: dict[str, Any], family_id: int) -> ConsentRecord:
+    """Record consent given, refused, or not sought with a reason."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        record = consent_service.record_consent(ctx, family_id=family_id, **payload)
+    return record
+
+
+@bp.post("/consents/<int:consent_id>/withdraw")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.ConsentWithdrawSchema)
+@bp.response(200, schemas.ConsentSchema)
+def withdraw_consent(payload: dict[str, Any], consent_id: int) -> ConsentRecord:
+    """Record that consent has been withdrawn."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        record = consent_service.withdraw_consent(ctx, consent_id=consent_id, **payload)
+    return record
+
+
+@bp.post("/families/<int:family_id>/information-sharing")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.SharingCreateSchema)
+@bp.response(201, schemas.SharingDecisionSchema)
+def record_information_sharing(
+    payload: dict[str, Any], family_id: int
+) -> InformationSharingDecision:
+    """Record a decision to share information or not, with the reasons either way."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        decision = consent_service.record_information_sharing(ctx, family_id=family_id, **payload)
+    return decision

@@ -1,0 +1,1 @@
+"""Families (households), people and the Think Family view."""

@@ -1,0 +1,188 @@
+"""The Think Family view: every member, every process of every member, and the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.audit import service as audit
+from domain.context import Context
+from domain.families import ages, codes, policies
+from domain.families.consent import list_consents, list_sharing_decisions
+from domain.families.disabilities import disability_codes, log_special_category_read
+from domain.families.ethnicity import census_code, current_records
+from domain.families.history import ProcessView, TimelineEntry, instances_for, process_views
+from domain.families.history import timeline as family_timeline
+from domain.families.models import (
+    ConsentRecord,
+    EthnicityRecord,
+    Family,
+    FamilyMembership,
+    InformationSharingDecision,
+    Person,
+    PersonRelationship,
+)
+from domain.families.service import get_family, get_person, members_of, relationships_among
+
+
+@dataclass(frozen=True, slots=True)
+class RelationView:
+    """How another person relates to this one: `relationship` is what they are to this person."""
+
+    person_id: int
+    relationship: str
+    parental_responsibility: bool
+    """The carer in this relationship holds parental responsibility."""
+    responsibility_holder_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A person as the Think Family view shows them. Special category fields are None when
+    the viewer may not see them (`FamilyView.special_category_visible`)."""
+
+    person: Person
+    age_years: int | None
+    age_label: str
+    under_5: bool
+    is_child: bool
+    is_unborn: bool
+    relationships: tuple[RelationView, ...]
+    family_ids: tuple[int, ...]
+    """Every household the person belongs to (this one included)."""
+    ethnicity: EthnicityRecord | None
+    ethnicity_status: str | None
+    census_ethnicity: str | None
+    disabilities: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyView:
+    """A household with its members (under-5s first), their processes and the timeline."""
+
+    family: Family
+    members: tuple[MemberView, ...]
+    processes: tuple[ProcessView, ...]
+    timeline: tuple[TimelineEntry, ...]
+    consents: tuple[ConsentRecord, ...]
+    sharing_decisions: tuple[InformationSharingDecision, ...]
+    special_category_visible: bool
+
+
+def get_family_view(ctx: Context, family_id: int) -> FamilyView:
+    """Build the Think Family view, logging the access (and any special category read)."""
+    family = get_family(ctx, family_id)
+    people = members_of(ctx, family.id)
+    ids = [p.id for p in people]
+    special = policies.may_see_special_category(ctx.actor)
+    members = sorted(member_views(ctx, people, special=special), key=_order)
+    instances = instances_for(ctx, family_id=family.id, person_ids=ids)
+    audit.record(ctx, "family.viewed", ("family", family.id))
+    if special:
+        log_special_category_read(ctx, ids, via="family_view")
+    return FamilyView(
+        family=family,
+        members=tuple(members),
+        processes=tuple(process_views(ctx, instances)),
+        timeline=tuple(
+            family_timeline(ctx, family_id=family.id, person_ids=ids, instances=instances)
+        ),
+        consents=tuple(list_consents(ctx, family.id)),
+        sharing_decisions=tuple(list_sharing_decisions(ctx, family.id)),
+        special_category_visible=special,
+    )
+
+
+def get_person_view(ctx: Context, person_id: int) -> MemberView:
+    """Describe one person (for the person page), logging the access like the family view."""
+    person = get_person(ctx, person_id)
+    special = policies.may_see_special_category(ctx.actor)
+    (view,) = member_views(ctx, [person], special=special)
+    audit.record(ctx, "person.viewed", ("person", person.id))
+    if special:
+        log_special_category_read(ctx, [person.id], via="person")
+    return view
+
+
+def member_views(ctx: Context, people: Sequence[Person], *, special: bool) -> list[MemberView]:
+    """Describe people with ages on today's UK date, relationships and (if allowed) ethnicity."""
+    today = ages.local_today(ctx)
+    ids = [p.id for p in people]
+    relations = _relations(relationships_among(ctx, ids))
+    others = _other_families(ctx, ids)
+    ethnicity = current_records(ctx, ids) if special else {}
+    return [_member(p, today, relations, others, ethnicity, special=special) for p in people]
+
+
+def _member(
+    person: Person,
+    today: date,
+    relations: dict[int, list[RelationView]],
+    others: dict[int, list[int]],
+    ethnicity: dict[int, EthnicityRecord],
+    *,
+    special: bool,
+) -> MemberView:
+    record = ethnicity.get(person.id)
+    return MemberView(
+        person=person,
+        age_years=ages.age_years(person, today),
+        age_label=ages.age_label(person, today),
+        under_5=ages.is_under_5(person, today),
+        is_child=ages.is_child(person, today),
+        is_unborn=person.is_unborn,
+        relationships=tuple(relations.get(person.id, ())),
+        family_ids=tuple(others.get(person.id, ())),
+        ethnicity=record if special else None,
+        ethnicity_status=codes.ethnicity_status(record.code if record else None)
+        if special
+        else None,
+        census_ethnicity=census_code(record) if special else None,
+        disabilities=disability_codes(person) if special else None,
+    )
+
+
+def _relations(rows: Sequence[PersonRelationship]) -> dict[int, list[RelationView]]:
+    out: dict[int, list[RelationView]] = {}
+    for row in rows:
+        holder = row.person_id if row.parental_responsibility else None
+        out.setdefault(row.related_person_id, []).append(
+            RelationView(row.person_id, row.kind, row.parental_responsibility, holder)
+        )
+        out.setdefault(row.person_id, []).append(
+            RelationView(
+                row.related_person_id,
+                codes.INVERSE[row.kind],
+                row.parental_responsibility,
+                holder,
+            )
+        )
+    return out
+
+
+def _other_families(ctx: Context, person_ids: Sequence[int]) -> dict[int, list[int]]:
+    if not person_ids:
+        return {}
+    rows = ctx.session.execute(
+        select(FamilyMembership.person_id, FamilyMembership.family_id)
+        .where(FamilyMembership.person_id.in_(person_ids))
+        .order_by(FamilyMembership.id)
+    )
+    out: dict[int, list[int]] = {}
+    for person_id, family_id in rows:
+        out.setdefault(person_id, []).append(family_id)
+    return out
+
+
+def _order(member: MemberView) -> tuple[Any, ...]:
+    """Children under 5 (youngest first), then other children (youngest first), then adults."""
+    person = member.person
+    if member.is_child:
+        group = 0 if member.under_5 else 1
+        born = person.date_of_birth or person.expected_date_of_birth
+        return (group, born is None, -born.toordinal() if born else 0, person.id)
+    return (2, person.family_name.lower(), person.given_name.lower(), person.id)

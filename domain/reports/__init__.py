@@ -1,0 +1,1 @@
+"""Read-only reports for the pages: dashboard figures, process heatmaps and the instance view."""

@@ -1,0 +1,172 @@
+"""The instance page's read side: stage status, timeline and audit trail (ids and codes only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.agencies.models import Agency
+from domain.audit import service as audit
+from domain.audit.models import AuditEvent
+from domain.context import Context
+from domain.processes.models import HumanTask, ProcessInstance
+from domain.users.models import User
+
+ACTION_LABELS = {
+    "process.started": "Process started",
+    "process.completed": "Process completed",
+    "process.terminated": "Process ended early",
+    "task.created": "Task opened",
+    "task.completed": "Task completed",
+    "task.claimed": "Task claimed",
+    "task.released": "Task released",
+    "timers.fired": "Timer fired",
+    "timers.retried": "Timer retried",
+    "notification.sent": "Notification sent",
+    "notification.failed": "Notification failed",
+}
+TIMELINE_ACTIONS = ("process.started", "task.created", "task.completed", "process.completed")
+TIMELINE_ACTIONS_ALL = (*TIMELINE_ACTIONS, "process.terminated")
+SYSTEM = "ThinkFamily (automatic)"
+
+
+@dataclass(frozen=True, slots=True)
+class ElementState:
+    """One diagram element and whether it is done or in progress."""
+
+    element_id: str
+    name: str
+    state: str
+    """completed | active"""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLine:
+    """One audit event as people read it: who (display name), what, when, about which record."""
+
+    at: datetime
+    who: str
+    agency: str | None
+    action: str
+    label: str
+    subject: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """Something that happened in the case: a start, a task opened or done, the end."""
+
+    at: datetime
+    text: str
+    who: str | None
+
+
+def element_states(instance: ProcessInstance) -> list[ElementState]:
+    """List the instance's completed then active elements, named from its version."""
+    names = instance.version.element_names or {}
+    done = [
+        ElementState(e, names.get(e, e), "completed")
+        for e in instance.completed_elements or []
+        if e in names
+    ]
+    active = [
+        ElementState(e, names.get(e, e), "active")
+        for e in instance.active_elements or []
+        if e in names
+    ]
+    return done + active
+
+
+def status_json(instance: ProcessInstance) -> dict[str, Any]:
+    """Return the diagram status: completed and active element ids (no counts)."""
+    return {
+        "completed": list(instance.completed_elements or []),
+        "active": list(instance.active_elements or []),
+        "counts": {},
+    }
+
+
+def display_names(ctx: Context, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Map user ids to display names."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = ctx.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _agency_names(ctx: Context, agency_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = sorted({i for i in agency_ids if i is not None})
+    if not ids:
+        return {}
+    rows = ctx.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids)))
+    return {agency_id: name for agency_id, name in rows}
+
+
+def _task_titles(ctx: Context, events: Sequence[AuditEvent]) -> dict[str, str]:
+    ids = [int(e.subject_id) for e in events if e.subject_type == "human_task"]
+    if not ids:
+        return {}
+    rows = ctx.session.execute(select(HumanTask.id, HumanTask.title).where(HumanTask.id.in_(ids)))
+    return {str(task_id): title for task_id, title in rows}
+
+
+def _details(details: dict[str, Any] | None) -> str:
+    parts = []
+    for key, value in sorted((details or {}).items()):
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
+def audit_trail(ctx: Context, instance_id: int) -> list[AuditLine]:
+    """Return the instance's audit events, oldest first, with people's display names."""
+    events = audit.list_for_instance(ctx, instance_id)
+    names = display_names(ctx, (e.actor_id for e in events))
+    agencies = _agency_names(ctx, (e.actor_agency_id for e in events))
+    tasks = _task_titles(ctx, events)
+    lines = []
+    for event in events:
+        subject = f"{event.subject_type.replace('_', ' ')} {event.subject_id}"
+        if event.subject_type == "human_task" and event.subject_id in tasks:
+            subject = f"Task: {tasks[event.subject_id]}"
+        lines.append(
+            AuditLine(
+                at=event.at,
+                who=names.get(event.actor_id, SYSTEM) if event.actor_id else SYSTEM,
+                agency=agencies.get(event.actor_agency_id) if event.actor_agency_id else None,
+                action=event.action,
+                label=ACTION_LABELS.get(event.action, event.action),
+                subject=subject,
+                details=_details(event.details),
+            )
+        )
+    return lines
+
+
+def timeline(ctx: Context, instance: ProcessInstance) -> list[TimelineItem]:
+    """Return the case's starts, task openings and completions and its end, oldest first."""
+    events = [
+        e for e in audit.list_for_instance(ctx, instance.id) if e.action in TIMELINE_ACTIONS_ALL
+    ]
+    names = display_names(ctx, (e.actor_id for e in events))
+    tasks = _task_titles(ctx, events)
+    items = []
+    for event in events:
+        who = names.get(event.actor_id) if event.actor_id else None
+        if event.action == "task.created":
+            text = f"Task opened: {tasks.get(event.subject_id, 'a task')}"
+        elif event.action == "task.completed":
+            text = f"Task completed: {tasks.get(event.subject_id, 'a task')}"
+        elif event.action == "process.terminated":
+            text = "Process ended early"
+        else:
+            text = ACTION_LABELS[event.action]
+        items.append(TimelineItem(at=event.at, text=text, who=who))
+    return items

@@ -1,0 +1,143 @@
+"""POST /api/v1/auth/token and bearer tokens: issue, refuse, expire after 12 hours."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.test_definitions_api import (
+    DEFINITIONS,
+    MIGRATION_WARNING,
+    PERSON,
+    assert_problem,
+    cheap_passwords,
+    json_of,
+    pointers,
+)
+from tests.conftest import PASSWORD, FakeClock, make_user
+
+pytestmark = MIGRATION_WARNING
+TOKEN = "/api/v1/auth/token"
+SECRET_PASSWORD = f"{PERSON} secret 42"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_passwords(monkeypatch)
+
+
+@pytest.fixture
+def pat(app: Flask) -> str:
+    make_user(app, "pat", ["practitioner"])
+    return "pat"
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    return client.post(TOKEN, json={"username": username, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_token_is_issued_for_good_credentials(
+    client: FlaskClient, pat: str, clock: FakeClock
+) -> None:
+    response = sign_in(client, pat)
+
+    assert response.status_code == 200
+    body = json_of(response)
+    assert set(body) == {"access_token", "token_type", "expires_at"}
+    assert body["token_type"] == "Bearer"
+    assert len(body["access_token"]) >= 32
+    assert datetime.fromisoformat(body["expires_at"]) == clock.now + timedelta(hours=12)
+    assert client.get(DEFINITIONS, headers=bearer(body["access_token"])).status_code == 200
+
+
+def test_each_sign_in_gets_a_new_token(client: FlaskClient, pat: str) -> None:
+    first = json_of(sign_in(client, pat))["access_token"]
+    second = json_of(sign_in(client, pat))["access_token"]
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("pat", SECRET_PASSWORD), ("nobody", SECRET_PASSWORD), ("PAT", PASSWORD), ("pat", "")],
+)
+def test_bad_credentials_are_401_and_say_the_same(
+    client: FlaskClient, pat: str, caplog: pytest.LogCaptureFixture, username: str, password: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    response = sign_in(client, username, password)
+
+    body = assert_problem(response, 401, code="unauthenticated", secrets=(SECRET_PASSWORD,))
+    assert body["detail"] == "The username or password is not right."
+    assert SECRET_PASSWORD not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"username": "pat"}, ["#/password"]),
+        ({"password": SECRET_PASSWORD}, ["#/username"]),
+        ({}, ["#/password", "#/username"]),
+        ({"username": 5, "password": SECRET_PASSWORD}, ["#/username"]),
+        ({"username": "pat", "password": ["x"]}, ["#/password"]),
+        ({"username": "pat", "password": SECRET_PASSWORD, "remember": True}, ["#/remember"]),
+    ],
+)
+def test_token_request_names_each_invalid_field(
+    client: FlaskClient, pat: str, body: dict[str, Any], expected: list[str]
+) -> None:
+    response = client.post(TOKEN, json=body)
+    problem = assert_problem(response, 422, code="invalid-body", secrets=(SECRET_PASSWORD,))
+    assert pointers(problem) == expected
+
+
+def test_token_request_that_is_not_json_is_refused(client: FlaskClient, pat: str) -> None:
+    response = client.post(TOKEN, data="username=pat", content_type="text/plain")
+    assert_problem(response, 422)
+    broken = client.post(TOKEN, data='{"username": ', content_type="application/json")
+    assert broken.status_code in (400, 422)
+    assert_problem(broken, broken.status_code)
+
+
+def test_token_expires_after_12_hours(client: FlaskClient, pat: str, clock: FakeClock) -> None:
+    token = json_of(sign_in(client, pat))["access_token"]
+
+    clock.advance(hours=11, minutes=59)
+    assert client.get(DEFINITIONS, headers=bearer(token)).status_code == 200
+
+    clock.advance(minutes=1, seconds=1)
+    body = assert_problem(client.get(DEFINITIONS, headers=bearer(token)), 401)
+    assert body["code"] == "unauthenticated"
+    fresh = json_of(sign_in(client, pat))["access_token"]
+    assert client.get(DEFINITIONS, headers=bearer(fresh)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer not-a-real-token",
+        "Bearer ",
+        "Bearer",
+        "bearer x y z",
+        "Basic cGF0OmNvcnJlY3QgaG9yc2U=",
+        "Token abc",
+        "",
+    ],
+)
+def test_invalid_tokens_are_401(client: FlaskClient, pat: str, header: str) -> None:
+    response = client.get(DEFINITIONS, headers={"Authorization": header})
+    assert_problem(response, 401, code="unauthenticated")
+
+
+def test_a_token_is_not_accepted_in_the_query_string(client: FlaskClient, pat: str) -> None:
+    token = json_of(sign_in(client, pat))["access_token"]
+    response = client.get(DEFINITIONS, query_string={"access_token": token})
+    assert_problem(response, 401)

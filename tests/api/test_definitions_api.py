@@ -1,0 +1,413 @@
+"""Process definitions API: list, deploy (multipart), read versions and BPMN, parameters.
+
+Also home of the helpers the other API test modules share (they import them from here)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from domain.processes.bundles import bundle_from_file
+from domain.users import service as users_service
+from tests.conftest import make_agency, make_user, token_for
+
+BPMN_DIR = Path(__file__).resolve().parents[1] / "engine" / "bpmn"
+DEFINITIONS = "/api/v1/process-definitions"
+PERSON = "Zebedee Quartermain"
+"""A distinctive fake name: it must never appear in an error body or a log line."""
+
+# migrations/env.py (run once per session to build the test database) tries Flask-SQLAlchemy's
+# deprecated get_engine() first; nothing in these tests calls it.
+MIGRATION_WARNING = pytest.mark.filterwarnings(
+    "ignore:'get_engine' is deprecated:DeprecationWarning"
+)
+pytestmark = MIGRATION_WARNING
+
+
+# -- shared helpers -------------------------------------------------------------------------------
+
+
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash test passwords with minimal argon2 cost: the suite creates many users."""
+    monkeypatch.setattr(
+        users_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_passwords(monkeypatch)
+
+
+def bundle_files(key: str, replace: tuple[bytes, bytes] | None = None) -> list[tuple[str, bytes]]:
+    """The files of a test bundle (BPMN plus the forms it names), optionally edited."""
+    bundle = bundle_from_file(BPMN_DIR / f"{key}.bpmn", BPMN_DIR)
+    files = [*bundle.bpmn.items(), *bundle.forms.items()]
+    if replace is not None:
+        old, new = replace
+        assert any(old in data for _, data in files)
+        files = [(name, data.replace(old, new)) for name, data in files]
+    return files
+
+
+def upload(
+    client: FlaskClient,
+    headers: dict[str, str],
+    files: list[tuple[str, bytes]],
+    key: str | None = None,
+) -> TestResponse:
+    """POST a bundle as multipart/form-data (encoded here: werkzeug's test client spools large
+    parts to a temporary file it never closes, which filterwarnings=error turns into a failure)."""
+    boundary = "thinkfamily-test-boundary-7d3f"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+        for name, content in files
+    ]
+    if key is not None:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\n{key}\r\n'.encode()
+        )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return client.post(
+        DEFINITIONS,
+        data=body,
+        headers=headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def deploy(client: FlaskClient, headers: dict[str, str], key: str) -> dict[str, Any]:
+    """Deploy a test bundle and return the deploy result."""
+    response = upload(client, headers, bundle_files(key))
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    result: dict[str, Any] = json_of(response)
+    return result
+
+
+def json_of(response: TestResponse) -> Any:
+    """The JSON body of a response."""
+    return json.loads(response.get_data(as_text=True))
+
+
+def assert_problem(
+    response: TestResponse, status: int, *, code: str | None = None, secrets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check an RFC 9457 problem response that leaks nothing; return its body."""
+    text = response.get_data(as_text=True)
+    assert response.status_code == status, text
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = json.loads(text)
+    assert body["status"] == status
+    assert body["type"].startswith("/problems/")
+    assert isinstance(body["title"], str)
+    assert isinstance(body["detail"], str)
+    if code is not None:
+        assert body["code"] == code
+    for leak in ("Traceback", 'File "', '.py"', PERSON, *secrets):
+        assert leak not in text
+    return body
+
+
+def pointers(body: dict[str, Any]) -> list[str]:
+    """The JSON pointers named in a 422 problem."""
+    return sorted(e["pointer"] for e in body.get("errors", []))
+
+
+class People:
+    """Users for API tests (all share the test password), created on first use."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+        self._specs: dict[str, tuple[list[str], str, str]] = {}
+        self._headers: dict[str, dict[str, str]] = {}
+
+    def add(self, username: str, roles: list[str], agency: str = "csc", kind: str = "") -> None:
+        """Describe a user; agencies other than csc need their kind."""
+        self._specs[username] = (roles, agency, kind or "childrens_social_care")
+
+    def headers(self, username: str) -> dict[str, str]:
+        """Bearer headers for a user (created and signed in once)."""
+        if username not in self._headers:
+            roles, agency, kind = self._specs[username]
+            if agency != "csc":
+                make_agency(self.app, agency, kind)
+            make_user(self.app, username, roles, agency=agency, kind=kind)
+            self._headers[username] = token_for(self.client, username)
+        return self._headers[username]
+
+
+@pytest.fixture
+def people(app: Flask, client: FlaskClient) -> People:
+    """owner (process owner), pat and val (practitioners), manager (team manager) at csc;
+    plod (police practitioner); admin."""
+    crew = People(app, client)
+    crew.add("owner", ["process_owner"])
+    crew.add("pat", ["practitioner"])
+    crew.add("val", ["practitioner"])
+    crew.add("manager", ["team_manager"])
+    crew.add("plod", ["practitioner"], agency="met", kind="police")
+    crew.add("admin", ["admin"])
+    return crew
+
+
+@pytest.fixture
+def no_personal_data_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail the test if the fake person's name reaches any log record."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert PERSON not in caplog.text
+    for record in caplog.records:
+        assert PERSON not in str(record.args)
+
+
+# -- listing and reading --------------------------------------------------------------------------
+
+
+def test_deploy_then_list_and_read(client: FlaskClient, people: People) -> None:
+    result = deploy(client, people.headers("owner"), "basic")
+    assert result == {
+        "key": "basic",
+        "version": 1,
+        "created": True,
+        "content_hash": result["content_hash"],
+    }
+
+    listing = client.get(DEFINITIONS, headers=people.headers("pat"))
+    assert listing.status_code == 200
+    (definition,) = json_of(listing)
+    assert definition["key"] == "basic"
+    assert definition["latest_version"] == 1
+    assert [v["number"] for v in definition["versions"]] == [1]
+
+    one = client.get(f"{DEFINITIONS}/basic", headers=people.headers("pat"))
+    assert one.status_code == 200
+    assert json_of(one)["versions"][0]["start_form"] == "basic_start.schema.json"
+
+
+def test_version_includes_bpmn_xml_forms_and_tasks(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "basic")
+
+    response = client.get(f"{DEFINITIONS}/basic/versions/1", headers=people.headers("pat"))
+
+    assert response.status_code == 200
+    version = json_of(response)
+    assert version["key"] == "basic"
+    assert version["number"] == 1
+    assert version["bpmn"]["basic.bpmn"] == (BPMN_DIR / "basic.bpmn").read_text()
+    assert set(version["forms"]) == {
+        "basic_start.schema.json",
+        "submit_referral.schema.json",
+        "decision.schema.json",
+    }
+    assert version["tasks"]["strategy_discussion"]["lane"] == "team_manager"
+    assert version["element_names"]["gw_risk"] == "Risk?"
+
+
+def test_redeploying_identical_content_is_a_no_op(client: FlaskClient, people: People) -> None:
+    first = deploy(client, people.headers("owner"), "basic")
+
+    again = upload(client, people.headers("owner"), bundle_files("basic"))
+
+    assert again.status_code == 200
+    second = json_of(again)
+    assert second["created"] is False
+    assert second["version"] == first["version"] == 1
+    assert second["content_hash"] == first["content_hash"]
+    versions = json_of(client.get(f"{DEFINITIONS}/basic", headers=people.headers("owner")))
+    assert [v["number"] for v in versions["versions"]] == [1]
+
+
+def test_changed_bundle_makes_version_2(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "basic")
+    changed = bundle_files("basic", (b'name="Give advice"', b'name="Give early advice"'))
+
+    response = upload(client, people.headers("owner"), changed)
+
+    assert response.status_code == 201
+    assert json_of(response)["version"] == 2
+    v2 = json_of(client.get(f"{DEFINITIONS}/basic/versions/2", headers=people.headers("pat")))
+    assert v2["tasks"]["give_advice"]["title"] == "Give early advice"
+    v1 = json_of(client.get(f"{DEFINITIONS}/basic/versions/1", headers=people.headers("pat")))
+    assert v1["tasks"]["give_advice"]["title"] == "Give advice"
+
+
+def test_deploy_with_explicit_key(client: FlaskClient, people: People) -> None:
+    response = upload(client, people.headers("owner"), bundle_files("follow_on"), key="follow_on")
+    assert response.status_code == 201
+    assert json_of(response)["key"] == "follow_on"
+
+    wrong = upload(client, people.headers("owner"), bundle_files("follow_on"), key="nope")
+    body = assert_problem(wrong, 422, code="invalid-process")
+    assert "nope" in body["problems"][0]["message"]
+
+
+def test_admin_may_deploy(client: FlaskClient, people: People) -> None:
+    response = upload(client, people.headers("admin"), bundle_files("follow_on"))
+    assert response.status_code == 201
+
+
+# -- refusals -------------------------------------------------------------------------------------
+
+
+def test_definitions_need_a_token(client: FlaskClient, subtests: pytest.Subtests) -> None:
+    for method, path in [
+        ("get", DEFINITIONS),
+        ("post", DEFINITIONS),
+        ("get", f"{DEFINITIONS}/basic"),
+        ("get", f"{DEFINITIONS}/basic/versions/1"),
+        ("get", f"{DEFINITIONS}/basic/parameters"),
+        ("put", f"{DEFINITIONS}/basic/parameters/stage1_days"),
+    ]:
+        with subtests.test(method=method, path=path):
+            response = client.open(path, method=method.upper(), json={"value": 1})
+            body = assert_problem(response, 401, code="unauthenticated")
+            assert "token" in body["detail"]
+
+
+def test_practitioner_may_not_deploy(client: FlaskClient, people: People) -> None:
+    response = upload(client, people.headers("pat"), bundle_files("basic"))
+    assert_problem(response, 403, code="forbidden")
+    listing = client.get(DEFINITIONS, headers=people.headers("pat"))
+    assert json_of(listing) == []
+
+
+def test_unknown_definition_or_version_is_404(
+    client: FlaskClient, people: People, subtests: pytest.Subtests
+) -> None:
+    deploy(client, people.headers("owner"), "basic")
+    for path in [
+        f"{DEFINITIONS}/nope",
+        f"{DEFINITIONS}/nope/versions/1",
+        f"{DEFINITIONS}/basic/versions/2",
+        f"{DEFINITIONS}/basic/versions/0",
+        f"{DEFINITIONS}/nope/parameters",
+    ]:
+        with subtests.test(path=path):
+            assert_problem(client.get(path, headers=people.headers("pat")), 404, code="not-found")
+
+
+def test_upload_without_files_is_422(client: FlaskClient, people: People) -> None:
+    response = client.post(
+        DEFINITIONS, data={}, headers=people.headers("owner"), content_type="multipart/form-data"
+    )
+    body = assert_problem(response, 422)
+    assert pointers(body) == ["#/files"]
+
+
+def test_upload_of_unsupported_file_type_is_422(client: FlaskClient, people: People) -> None:
+    response = upload(client, people.headers("owner"), [("notes.txt", b"hello")])
+    body = assert_problem(response, 422)
+    assert pointers(body) == ["#/files"]
+
+
+def test_upload_with_only_forms_is_422(client: FlaskClient, people: People) -> None:
+    response = upload(client, people.headers("owner"), [("f.schema.json", b"{}")])
+    body = assert_problem(response, 422)
+    assert pointers(body) == ["#/files"]
+
+
+def test_lint_problems_come_back_as_a_list(client: FlaskClient, people: People) -> None:
+    broken = bundle_files("basic", (b"risk == 'high'", b"risk = = 'high'"))
+    response = upload(client, people.headers("owner"), broken)
+
+    body = assert_problem(response, 422, code="invalid-process")
+    (problem,) = body["problems"]
+    assert problem["element_id"] == "gw_risk"
+    assert problem["file"] == "basic.bpmn"
+    assert isinstance(problem["line"], int)
+    assert "not valid Python" in problem["message"]
+    assert json_of(client.get(DEFINITIONS, headers=people.headers("owner"))) == []
+
+
+def test_missing_form_is_refused(client: FlaskClient, people: People) -> None:
+    files = [f for f in bundle_files("basic") if f[0] != "decision.schema.json"]
+    body = assert_problem(upload(client, people.headers("owner"), files), 422)
+    assert sorted(p["element_id"] for p in body["problems"]) == [
+        "give_advice",
+        "strategy_discussion",
+    ]
+
+
+def test_unknown_lane_is_refused(client: FlaskClient, people: People) -> None:
+    files = bundle_files("basic", (b'name="team_manager"', b'name="wizards"'))
+    body = assert_problem(upload(client, people.headers("owner"), files), 422)
+    assert [p["element_id"] for p in body["problems"]] == ["strategy_discussion"]
+    assert "'wizards'" in body["problems"][0]["message"]
+
+
+# -- parameters -----------------------------------------------------------------------------------
+
+
+def test_parameters_list_defaults_and_values(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "timers")
+    path = f"{DEFINITIONS}/timers/parameters"
+
+    listing = client.get(path, headers=people.headers("pat"))
+    assert listing.status_code == 200
+    assert json_of(listing) == [{"name": "stage1_days", "default": 5, "value": 5}]
+
+    changed = client.put(f"{path}/stage1_days", json={"value": 2}, headers=people.headers("owner"))
+    assert changed.status_code == 200
+    assert json_of(changed) == {"name": "stage1_days", "default": 5, "value": 2}
+    listing = client.get(path, headers=people.headers("pat"))
+    assert json_of(listing) == [{"name": "stage1_days", "default": 5, "value": 2}]
+
+
+def test_parameter_refusals(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "timers")
+    path = f"{DEFINITIONS}/timers/parameters"
+    owner = people.headers("owner")
+
+    assert_problem(
+        client.put(f"{path}/stage1_days", json={"value": 2}, headers=people.headers("pat")), 403
+    )
+    assert_problem(client.put(f"{path}/nope", json={"value": 2}, headers=owner), 404)
+    wrong_type = client.put(f"{path}/stage1_days", json={"value": "ten"}, headers=owner)
+    assert pointers(assert_problem(wrong_type, 422)) == ["#/value"]
+    unknown = client.put(f"{path}/stage1_days", json={"value": 3, "zzz": 1}, headers=owner)
+    assert pointers(assert_problem(unknown, 422)) == ["#/zzz"]
+    missing = client.put(f"{path}/stage1_days", json={}, headers=owner)
+    assert pointers(assert_problem(missing, 422)) == ["#/value"]
+    null = client.put(f"{path}/stage1_days", json={"value": None}, headers=owner)
+    assert pointers(assert_problem(null, 422)) == ["#/value"]
+    boolean = client.put(f"{path}/stage1_days", json={"value": True}, headers=owner)
+    assert pointers(assert_problem(boolean, 422)) == ["#/value"]
+    listing = client.get(path, headers=owner)
+    assert json_of(listing) == [{"name": "stage1_days", "default": 5, "value": 5}]
+
+
+def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = json_of(response)
+    paths = set(spec["paths"])
+    assert {
+        "/api/v1/auth/token",
+        "/api/v1/process-definitions",
+        "/api/v1/process-definitions/{key}",
+        "/api/v1/process-definitions/{key}/versions/{number}",
+        "/api/v1/process-definitions/{key}/parameters",
+        "/api/v1/process-definitions/{key}/parameters/{name}",
+        "/api/v1/process-instances",
+        "/api/v1/process-instances/{instance_id}",
+        "/api/v1/process-instances/{instance_id}/terminate",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}",
+        "/api/v1/tasks/{task_id}/complete",
+        "/api/v1/tasks/{task_id}/claim",
+        "/api/v1/tasks/{task_id}/release",
+    } <= paths
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -1,0 +1,121 @@
+"""Every error is an RFC 9457 problem: the right status and shape, and no stack trace, submitted
+value or personal data in the body or the log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.test_definitions_api import (
+    DEFINITIONS,
+    MIGRATION_WARNING,
+    PERSON,
+    People,
+    assert_problem,
+    cheap_passwords,
+    deploy,
+    json_of,
+    no_personal_data_in_logs,
+    people,
+)
+from tests.api.test_instances_api import INSTANCES, start
+
+pytestmark = [MIGRATION_WARNING, pytest.mark.usefixtures("no_personal_data_in_logs")]
+__all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_passwords(monkeypatch)
+
+
+def test_unknown_api_path_is_a_404_problem(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/api/v1/no-such-thing"), 404, code="not-found")
+    assert body["title"] == "Not Found"
+
+
+def test_wrong_method_is_a_405_problem(client: FlaskClient) -> None:
+    assert_problem(client.delete(DEFINITIONS), 405, code="method-not-allowed")
+    assert_problem(client.put("/api/v1/auth/token", json={}), 405)
+
+
+def test_body_over_the_upload_limit_is_a_413_problem(client: FlaskClient, people: People) -> None:
+    huge = b"x" * (13 * 1024 * 1024)
+    response = client.post(
+        DEFINITIONS,
+        data=huge,
+        headers=people.headers("owner"),
+        content_type="application/octet-stream",
+    )
+    assert_problem(response, 413)
+
+
+def test_unexpected_error_is_a_500_problem_without_details(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/api/v1/test-explode")
+    def explode() -> str:
+        raise RuntimeError(f"database row for {PERSON} is broken")
+
+    caplog.set_level(logging.DEBUG)
+    response = client.get("/api/v1/test-explode")
+
+    body = assert_problem(response, 500, code="internal-error")
+    assert body["detail"] == "An unexpected error occurred."
+    assert "RuntimeError" not in response.get_data(as_text=True)
+    assert "unhandled RuntimeError" in caplog.text  # the log says what and where, not the data
+
+
+def test_malformed_json_body_is_a_client_error(client: FlaskClient, people: People) -> None:
+    response = client.post(
+        INSTANCES,
+        data='{"process_key": "basic", "data": {"name": "' + PERSON,
+        headers=people.headers("pat"),
+        content_type="application/json",
+    )
+    assert response.status_code in (400, 422)
+    assert_problem(response, response.status_code)
+
+
+def test_validation_errors_do_not_echo_values(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "basic")
+    response = client.post(
+        INSTANCES,
+        json={"process_key": ["basic", PERSON], "data": {"child_ref": PERSON * 3}},
+        headers=people.headers("pat"),
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"]
+
+
+def test_form_errors_do_not_echo_values(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "basic")
+    instance = start(client, people.headers("pat"))
+    task_id = instance["ready_tasks"][0]["id"]
+    response = client.post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"data": {"child_name": PERSON * 6, "concern_level": PERSON}},
+        headers=people.headers("pat"),
+    )
+    body = assert_problem(response, 422)
+    assert {e["pointer"] for e in body["errors"]} == {"#/data/child_name", "#/data/concern_level"}
+
+
+def test_conflicts_do_not_echo_values(client: FlaskClient, people: People) -> None:
+    deploy(client, people.headers("owner"), "basic")
+    instance = start(client, people.headers("pat"))
+    task_id = instance["ready_tasks"][0]["id"]
+    body = {"data": {"child_name": PERSON, "concern_level": 3}}
+    path = f"/api/v1/tasks/{task_id}/complete"
+    assert client.post(path, json=body, headers=people.headers("pat")).status_code == 200
+    assert_problem(client.post(path, json=body, headers=people.headers("pat")), 409)
+
+
+def test_successful_reads_are_plain_json(client: FlaskClient, people: People) -> None:
+    response = client.get(DEFINITIONS, headers=people.headers("pat"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert json_of(response) == []

@@ -1,0 +1,533 @@
+"""Family pages: find a family, the Think Family view, add and edit a person, ethnicity."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import make_user
+from tests.web.helpers_reports import (
+    MIGRATION_WARNING,
+    add_person,
+    cheap_passwords,
+    context,
+    deploy_test_bundle,
+    h1_count,
+    make_family,
+    post,
+    seed_instance,
+    seed_task,
+    sign_in,
+    text,
+    title,
+)
+
+pytestmark = MIGRATION_WARNING
+EARLIER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+class Household:
+    """The Smiths: mum Jane (parental responsibility), Amy (7), Bo (2) and an unborn baby."""
+
+    def __init__(self, app: Flask) -> None:
+        self.family = make_family(app, "pat", "Smith household")
+        self.jane = add_person(app, "pat", self.family, "Jane", born=date(1990, 4, 2))
+        self.amy = add_person(
+            app,
+            "pat",
+            self.family,
+            "Amy",
+            born=date(2019, 6, 1),
+            relationships=[(self.jane, "child", True)],
+        )
+        self.bo = add_person(app, "pat", self.family, "Bo", born=date(2024, 3, 9), sex="M")
+        self.baby = add_person(app, "pat", self.family, "Baby", due=date(2027, 3, 1), sex="U")
+
+
+@pytest.fixture(autouse=True)
+def _setup(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_passwords(monkeypatch)
+    make_user(app, "pat", ["practitioner"])
+    make_user(app, "owen", ["process_owner"])
+
+
+@pytest.fixture
+def smiths(app: Flask) -> Household:
+    return Household(app)
+
+
+def member_card(html: str, person_id: int) -> str:
+    found = re.search(
+        rf'<div class="govuk-summary-card" id="person-{person_id}">(.*?)</dl>', html, re.S
+    )
+    assert found is not None, person_id
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def record_ethnicity(app: Flask, person_id: int, **answer: object) -> None:
+    from domain.db import unit_of_work
+    from domain.families import ethnicity
+
+    with context(app, "pat") as ctx, unit_of_work(ctx.session):
+        ethnicity.record_ethnicity(ctx, person_id=person_id, **answer)  # type: ignore[arg-type]
+
+
+def person_row(app: Flask, person_id: int) -> dict[str, object]:
+    from domain.families import service as families
+
+    with context(app, "pat") as ctx:
+        person = families.get_person(ctx, person_id)
+        return {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "date_of_birth": person.date_of_birth,
+            "expected_date_of_birth": person.expected_date_of_birth,
+            "sex": person.sex,
+        }
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient, smiths: Household) -> None:
+    for url in (
+        "/families",
+        f"/families/{smiths.family}",
+        f"/families/{smiths.family}/members/new",
+        f"/people/{smiths.amy}/edit",
+        f"/people/{smiths.amy}/ethnicity",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/sign-in")
+
+
+def test_unknown_family_is_a_404_page(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "pat")
+    assert client.get("/families/999").status_code == 404
+    assert client.get("/people/999/edit").status_code == 404
+
+
+# --- finding a family ---------------------------------------------------------------------
+
+
+def test_search_by_reference_or_name(app: Flask, client: FlaskClient, smiths: Household) -> None:
+    other = make_family(app, "pat", "Jones household")
+    add_person(app, "pat", other, "Cat", "Jones", born=date(2012, 1, 1))
+    sign_in(app, client, "pat")
+
+    everyone = client.get("/families")
+    assert everyone.status_code == 200
+    assert title(everyone) == "Families \N{EN DASH} ThinkFamily"
+    assert "Smith household" in text(everyone)
+    assert "Jones household" in text(everyone)
+
+    by_name = text(client.get("/families?q=amy+smith"))
+    assert f'href="/families/{smiths.family}"' in by_name
+    assert "Jones household" not in by_name
+    by_reference = text(client.get(f"/families?q=FAM-{other:06d}"))
+    assert "Jones household" in by_reference
+    assert "Smith household" not in by_reference
+    nothing = text(client.get("/families?q=zzz"))
+    assert "No families match" in nothing
+
+
+# --- the Think Family view ----------------------------------------------------------------
+
+
+def test_family_page_shows_members_under_5s_first(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+
+    response = client.get(f"/families/{smiths.family}")
+
+    assert response.status_code == 200
+    assert title(response) == f"Smith household (FAM-{smiths.family:06d}) \N{EN DASH} ThinkFamily"
+    assert h1_count(response) == 1
+    body = text(response)
+    order = [
+        body.index(f'id="person-{p}"') for p in (smiths.baby, smiths.bo, smiths.amy, smiths.jane)
+    ]
+    assert order == sorted(order)  # unborn and under-5s first, then children, then adults
+    baby = member_card(body, smiths.baby)
+    assert "Unborn" in baby
+    assert "Expected date of birth Monday 1 March 2027" in baby
+    bo = member_card(body, smiths.bo)
+    assert "Under 5" in bo
+    assert "2 years" in bo
+    assert "Male" in bo
+    amy = member_card(body, smiths.amy)
+    assert "Under 5" not in amy
+    assert "7 years" in amy
+    assert "Parent: Jane Smith (parental responsibility: Jane Smith)" in amy
+    jane = member_card(body, smiths.jane)
+    assert "Adult" in jane
+    assert "Child: Amy Smith" in jane
+    for key in ("referral", "mdt_meeting", "escalation", "early_help"):
+        assert f'href="/start/{key}?family_id={smiths.family}"' in body
+    assert f'href="/families/{smiths.family}/members/new"' in body
+    assert "Family record opened" in body
+    assert "Member added to the household" in body
+
+
+def test_ethnicity_status_per_person_as_distinct_tags(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    record_ethnicity(
+        app, smiths.jane, ons2021="black_caribbean", source="self", self_description="Jamaican"
+    )
+    record_ethnicity(app, smiths.amy, code="REFU", source="parent_carer")
+    record_ethnicity(app, smiths.bo, ons2021="white_irish", source="practitioner_observed")
+    sign_in(app, client, "pat")
+
+    body = text(client.get(f"/families/{smiths.family}"))
+
+    jane = member_card(body, smiths.jane)
+    assert "Recorded Black: Caribbean (BCRB)" in jane
+    assert "In their own words: “Jamaican”" in jane
+    assert "Source: the person themselves" in jane
+    assert "Refused (REFU) Declined by a parent or carer" in member_card(body, smiths.amy)
+    bo = member_card(body, smiths.bo)
+    assert "Observed by a practitioner" in bo
+    assert "sent to the census as not yet obtained" in bo
+    assert "Not yet obtained (NOBT)" in member_card(body, smiths.baby)
+    assert "Refused (REFU)" not in member_card(body, smiths.baby)
+
+
+def test_every_process_of_the_family_with_next_due(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    deploy_test_bundle(app, "basic")
+    case = seed_instance(
+        app, "basic", stage="Front door screening", started_at=EARLIER, family_id=smiths.family
+    )
+    seed_task(
+        app, case, "triage", created_at=EARLIER, due_at=datetime(2026, 12, 18, 17, tzinfo=UTC)
+    )
+    ended = seed_instance(
+        app,
+        "basic",
+        stage="Closed",
+        status="completed",
+        started_at=EARLIER,
+        family_id=smiths.family,
+    )
+    sign_in(app, client, "pat")
+
+    body = text(client.get(f"/families/{smiths.family}"))
+
+    table = body.split('id="processes"', 1)[1].split('id="timeline"', 1)[0]
+    assert f'<a class="govuk-link" href="/instances/{case}">T-{case:06d}</a>' in table
+    assert f'href="/instances/{ended}"' in table
+    assert "Front door screening" in table
+    assert "In progress" in table
+    assert "Completed" in table
+    assert "Friday 18 December 2026" in table
+    assert "Overdue" in table
+
+
+def test_process_owners_read_families_without_special_category_data(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    record_ethnicity(app, smiths.jane, ons2021="black_caribbean", source="self")
+    sign_in(app, client, "owen")
+
+    response = client.get(f"/families/{smiths.family}")
+
+    assert response.status_code == 200
+    body = text(response)
+    assert "Not shown for your role" in member_card(body, smiths.jane)
+    assert "Caribbean" not in body
+    assert "/start/referral" not in body
+    assert "/members/new" not in body
+    assert "/edit" not in body
+    assert client.get(f"/families/{smiths.family}/members/new").status_code == 403
+    assert client.get(f"/people/{smiths.jane}/ethnicity").status_code == 403
+
+
+# --- adding a person ----------------------------------------------------------------------
+
+
+def test_add_a_person_with_relationships_without_javascript(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/families/{smiths.family}/members/new"
+    form = client.get(url)
+    assert form.status_code == 200
+    page = text(form)
+    assert title(form) == "Add a person to the family \N{EN DASH} ThinkFamily"
+    assert 'name="csrf_token"' in page
+    assert 'name="date_of_birth-day"' in page
+    assert 'name="expected_date_of_birth-year"' in page
+    assert "What is this person to Amy Smith?" in page
+    assert f'name="relationship_{smiths.amy}"' in page
+
+    response = post(
+        client,
+        url,
+        {
+            "given_name": "Tom",
+            "family_name": "Smith",
+            "sex": "M",
+            "date_of_birth-day": "5",
+            "date_of_birth-month": "7",
+            "date_of_birth-year": "1988",
+            f"relationship_{smiths.amy}": "parent",
+            f"relationship_{smiths.bo}": "step_parent",
+            "parental_responsibility": [str(smiths.amy)],
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/families/{smiths.family}"
+    body = text(client.get(f"/families/{smiths.family}"))
+    assert "Tom Smith was added to the family" in body
+    amy = member_card(body, smiths.amy)
+    assert "Parent: Tom Smith (parental responsibility: Tom Smith)" in amy
+    assert "Step-parent: Tom Smith" in member_card(body, smiths.bo)
+    assert "Step-parent: Tom Smith (parental" not in member_card(body, smiths.bo)
+
+
+def test_add_person_errors_keep_the_answers(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/families/{smiths.family}/members/new"
+
+    response = post(client, url, {"family_name": "Smith", "date_of_birth-day": "31"})
+
+    assert response.status_code == 200
+    body = text(response)
+    assert title(response).startswith("Error: ")
+    assert "There is a problem" in body
+    assert 'href="#given_name"' in body
+    assert "Enter first name" in body
+    assert 'href="#sex"' in body
+    assert "Select the person&#39;s sex" in body
+    assert 'href="#date_of_birth-day"' in body
+    assert 'value="31"' in body
+    assert 'value="Smith"' in body
+
+
+def test_add_person_domain_errors_are_shown_on_the_field(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/families/{smiths.family}/members/new"
+    both = {
+        "given_name": "Zed",
+        "family_name": "Smith",
+        "sex": "U",
+        "date_of_birth-day": "1",
+        "date_of_birth-month": "1",
+        "date_of_birth-year": "2020",
+        "expected_date_of_birth-day": "1",
+        "expected_date_of_birth-month": "3",
+        "expected_date_of_birth-year": "2027",
+    }
+    body = text(post(client, url, both))
+    assert 'href="#expected_date_of_birth-day"' in body
+    assert "Give a date of birth or an expected one" in body
+
+    no_age = {"given_name": "Zed", "family_name": "Smith", "sex": "U"}
+    body = text(post(client, url, no_age))
+    assert 'href="#is_child"' in body
+
+    orphan = {**no_age, "is_child": "child", "parental_responsibility": [str(smiths.jane)]}
+    body = text(post(client, url, orphan))
+    assert 'href="#parental_responsibility"' in body
+    assert "Select what this person is to Jane Smith" in body
+    assert "Zed" not in text(client.get(f"/families/{smiths.family}"))
+
+
+def test_add_person_needs_the_csrf_token(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    response = client.post(
+        f"/families/{smiths.family}/members/new",
+        data={"given_name": "Tom", "family_name": "Smith", "sex": "M", "is_child": "adult"},
+    )
+    assert response.status_code == 400
+    assert "Tom Smith" not in text(client.get(f"/families/{smiths.family}"))
+
+
+# --- editing a person ---------------------------------------------------------------------
+
+
+def test_edit_a_person(app: Flask, client: FlaskClient, smiths: Household) -> None:
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.baby}/edit?family_id={smiths.family}"
+    form = client.get(url)
+    assert form.status_code == 200
+    page = text(form)
+    assert 'value="Baby"' in page
+    assert 'name="expected_date_of_birth-year"' in page
+    assert 'value="2027"' in page
+    assert "What is this person to Jane Smith?" in page
+
+    response = post(
+        client,
+        url,
+        {
+            "given_name": "Cleo",
+            "family_name": "Smith",
+            "sex": "F",
+            "date_of_birth-day": "14",
+            "date_of_birth-month": "12",
+            "date_of_birth-year": "2026",
+            f"relationship_{smiths.jane}": "child",
+            "parental_responsibility": [str(smiths.jane)],
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/families/{smiths.family}"
+    assert person_row(app, smiths.baby) == {
+        "given_name": "Cleo",
+        "family_name": "Smith",
+        "date_of_birth": date(2026, 12, 14),
+        "expected_date_of_birth": None,
+        "sex": "F",
+    }
+    body = text(client.get(f"/families/{smiths.family}"))
+    cleo = member_card(body, smiths.baby)
+    assert "Under 5" in cleo
+    assert "Unborn" not in cleo
+    assert "Parent: Jane Smith (parental responsibility: Jane Smith)" in cleo
+    page = text(client.get(url))
+    assert "Relationships already recorded" in page
+    assert "What is this person to Jane Smith?" not in page  # already related
+
+
+def test_edit_person_errors_are_shown(app: Flask, client: FlaskClient, smiths: Household) -> None:
+    sign_in(app, client, "pat")
+    response = post(
+        client,
+        f"/people/{smiths.amy}/edit",
+        {
+            "given_name": "Amy",
+            "family_name": "Smith",
+            "sex": "F",
+            "date_of_birth-day": "1",
+            "date_of_birth-month": "1",
+            "date_of_birth-year": "2030",
+        },
+    )
+    assert response.status_code == 200
+    assert 'href="#date_of_birth-day"' in text(response)
+    assert "The date of birth must be a past date" in text(response)
+    assert person_row(app, smiths.amy)["date_of_birth"] == date(2019, 6, 1)
+
+
+# --- ethnicity ----------------------------------------------------------------------------
+
+
+def test_ethnicity_page_records_the_persons_own_answer(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    record_ethnicity(app, smiths.jane, ons2021="black_caribbean", source="self")
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.amy}/ethnicity?family_id={smiths.family}"
+    form = client.get(url)
+    assert form.status_code == 200
+    page = text(form)
+    assert title(form) == "Ethnicity of Amy Smith \N{EN DASH} ThinkFamily"
+    assert "Nothing has been recorded for Amy Smith" in page
+    assert "Caribbean (BCRB)" not in page  # never defaulted from her mother
+    assert "They preferred not to say (refused)" in page
+    assert "Not asked yet (not yet obtained)" in page
+    assert "recorded by a practitioner as observed" in page
+
+    response = post(
+        client,
+        url,
+        {
+            "answer": "recorded",
+            "source": "parent_carer",
+            "ons2021": "mixed_white_black_caribbean",
+            "self_description": "Mixed heritage",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/families/{smiths.family}"
+    amy = member_card(text(client.get(f"/families/{smiths.family}")), smiths.amy)
+    assert "Mixed: White and Black Caribbean (MWBC)" in amy
+    assert "“Mixed heritage”" in amy
+    assert "Source: a parent or carer, on the child&#39;s behalf" in amy
+
+
+@pytest.mark.parametrize(
+    ("answer", "tag"),
+    [
+        ({"answer": "refused", "refused_by": "self"}, "Refused (REFU)"),
+        ({"answer": "not_obtained"}, "Not yet obtained (NOBT)"),
+        (
+            {"answer": "recorded", "source": "self", "ons2021": "white_gypsy_irish_traveller:WROM"},
+            "White: Gypsy or Irish Traveller (WROM)",
+        ),
+    ],
+)
+def test_refused_not_obtained_and_two_code_categories(
+    app: Flask, client: FlaskClient, smiths: Household, answer: dict[str, str], tag: str
+) -> None:
+    sign_in(app, client, "pat")
+    response = post(client, f"/people/{smiths.jane}/ethnicity", answer)
+    assert response.status_code == 302
+    assert tag in member_card(text(client.get(f"/families/{smiths.family}")), smiths.jane)
+    history = text(client.get(f"/people/{smiths.jane}/ethnicity"))
+    assert "(current)" in history
+
+
+def test_ethnicity_errors(app: Flask, client: FlaskClient, smiths: Household) -> None:
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.jane}/ethnicity"
+
+    body = text(post(client, url, {}))
+    assert 'href="#answer"' in body
+    assert "Select what the answer is" in body
+
+    body = text(post(client, url, {"answer": "recorded"}))
+    assert 'href="#source"' in body
+    assert 'href="#ons2021"' in body
+
+    body = text(post(client, url, {"answer": "refused"}))
+    assert 'href="#refused_by"' in body
+
+    observed = {
+        "answer": "recorded",
+        "source": "practitioner_observed",
+        "ons2021": "white_irish",
+        "self_description": "Irish",
+    }
+    response = post(client, url, observed)
+    assert response.status_code == 200
+    assert 'href="#self_description"' in text(response)
+    assert "Not yet obtained (NOBT)" in member_card(
+        text(client.get(f"/families/{smiths.family}")), smiths.jane
+    )
+
+
+def test_ethnicity_needs_the_csrf_token(app: Flask, client: FlaskClient, smiths: Household) -> None:
+    sign_in(app, client, "pat")
+    response = client.post(f"/people/{smiths.jane}/ethnicity", data={"answer": "not_obtained"})
+    assert response.status_code == 400
+
+
+def test_the_built_form_schemas_are_valid_forms() -> None:
+    from domain.families.models import Person
+    from domain.forms import check_form_schema
+    from web.ethnicity_form import ethnicity_schema
+    from web.people_forms import person_schema
+
+    others = [Person(id=7, given_name="Jane", family_name="Smith")]
+    assert check_form_schema(person_schema()) == []
+    assert check_form_schema(person_schema(others)) == []
+    assert check_form_schema(ethnicity_schema()) == []

@@ -1,0 +1,270 @@
+"""Family pages: find a family, the Think Family view, add and edit a person, ethnicity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from api.common.auth import requires_role
+from api.common.context import command_context
+from domain.context import Context
+from domain.db import unit_of_work
+from domain.errors import ValidationFailedError
+from domain.families import codes, policies
+from domain.families import ethnicity as ethnicity_service
+from domain.families import service as families
+from domain.families import view as family_view
+from domain.families.models import Person
+from domain.forms import FieldError
+from domain.lanes import PRACTITIONER, TEAM_MANAGER
+from web import ethnicity_form
+from web import people_forms as forms
+from web.formrender import build_fields, check_submission
+from web.pages.session import notify
+from web.reports import render_page
+
+bp = Blueprint("pages_families", __name__)
+
+FORM_ERROR_STATUS = 200  # as the task pages: the form is shown again with its errors
+SEARCH_LIMIT = 50
+START_LINKS = (
+    ("referral", "Make a referral"),
+    ("mdt_meeting", "Arrange a multi-agency meeting"),
+    ("escalation", "Raise an escalation"),
+    ("early_help", "Start early help"),
+)
+
+
+@bp.get("/families")
+@requires_role(*policies.READERS)
+def family_list() -> str:
+    """Find a family by reference, household name or a member's name."""
+    ctx = command_context()
+    query = request.args.get("q", "").strip()[:100]
+    found = families.list_families(ctx, search=query or None, limit=SEARCH_LIMIT)
+    return render_page(
+        "families/list.html", query=query, found=found, limit=SEARCH_LIMIT, name=forms.person_name
+    )
+
+
+@bp.get("/families/<int:family_id>")
+@requires_role(*policies.READERS)
+def family_page(family_id: int) -> str:
+    """The Think Family view of a household."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):  # the view writes the access (and special category) log
+        view = family_view.get_family_view(ctx, family_id)
+        names = {m.person.id: forms.person_name(m.person) for m in view.members}
+        may_write = ctx.actor is None or ctx.actor.has_role(*policies.WRITERS)
+        return render_page(
+            "families/family.html",
+            view=view,
+            names=names,
+            may_write=may_write,
+            may_start=ctx.actor is not None and ctx.actor.has_role(PRACTITIONER, TEAM_MANAGER),
+            start_links=START_LINKS,
+            relationship_label=forms.relationship_label,
+            sexes=codes.SEXES,
+            ethnicity_labels=codes.ETHNICITY_CODES,
+            ons=codes.ONS_2021,
+            source_labels=ethnicity_form.SOURCE_LABELS,
+        )
+
+
+def _render_person_form(
+    template_values: dict[str, Any],
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    errors: Sequence[FieldError],
+    status: int = 200,
+) -> tuple[str, int]:
+    fields = build_fields(schema, values, errors)
+    page = render_page("families/person_form.html", fields=fields, errors=errors, **template_values)
+    return page, status
+
+
+@bp.route("/families/<int:family_id>/members/new", methods=["GET", "POST"])
+@requires_role(*policies.WRITERS)
+def add_member(family_id: int) -> tuple[str, int] | Response:
+    """Add a person to the household, with how they relate to the other members."""
+    ctx = command_context()
+    family = families.get_family(ctx, family_id)
+    others = families.members_of(ctx, family.id)
+    schema = forms.person_schema(others)
+    page = {
+        "title": "Add a person to the family",
+        "caption": family.reference or family.name or "",
+        "back_url": url_for("pages_families.family_page", family_id=family.id),
+        "button": "Add person",
+    }
+    if request.method == "GET":
+        return _render_person_form(page, schema, {}, [])
+    data, errors = check_submission(schema, request.form)
+    chosen = forms.chosen_relationships(data)
+    errors = errors or forms.responsibility_errors(data, chosen, others)
+    if not errors:
+        try:
+            with unit_of_work(ctx.session):
+                person = families.add_member(
+                    ctx,
+                    family_id=family.id,
+                    person=forms.person_details(data),
+                    relationships=[
+                        families.RelationshipInput(other, kind, holds)
+                        for other, kind, holds in chosen
+                    ],
+                )
+                name = forms.person_name(person)
+            notify("success", f"{name} was added to the family")
+            return redirect(url_for("pages_families.family_page", family_id=family.id))
+        except ValidationFailedError as exc:
+            errors = forms.member_errors(exc, chosen)
+    return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _family_of(memberships: Sequence[int]) -> int | None:
+    wanted = request.values.get("family_id", type=int)
+    if wanted is not None and wanted in memberships:
+        return wanted
+    return memberships[0] if memberships else None
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@requires_role(*policies.WRITERS)
+def edit_person(person_id: int) -> tuple[str, int] | Response:
+    """Change a person's details, and record how they relate to others in their households."""
+    ctx = command_context()
+    person = families.get_person(ctx, person_id)
+    (member,) = family_view.member_views(ctx, [person], special=False)
+    family_id = _family_of(member.family_ids)
+    related = {r.person_id for r in member.relationships}
+    others: dict[int, Person] = {}
+    known_names: dict[int, str] = {}
+    for fid in member.family_ids:
+        for other in families.members_of(ctx, fid):
+            known_names[other.id] = forms.person_name(other)
+            if other.id != person.id and other.id not in related:
+                others.setdefault(other.id, other)
+    schema = forms.person_schema(list(others.values()))
+    back = (
+        url_for("pages_families.family_page", family_id=family_id)
+        if family_id is not None
+        else url_for("pages_families.family_list")
+    )
+    page = {
+        "title": f"Change {forms.person_name(person)}'s details",
+        "caption": forms.person_name(person),
+        "back_url": back,
+        "button": "Save changes",
+        "family_id": family_id,
+        "relationships": member.relationships,
+        "relationship_label": forms.relationship_label,
+        "known_names": known_names,
+    }
+    if request.method == "GET":
+        return _render_person_form(page, schema, forms.person_values(person), [])
+    data, errors = check_submission(schema, request.form)
+    chosen = forms.chosen_relationships(data)
+    errors = errors or forms.responsibility_errors(data, chosen, list(others.values()))
+    if not errors:
+        try:
+            with unit_of_work(ctx.session):
+                families.update_person(ctx, person_id=person.id, changes=forms.person_changes(data))
+                for other_id, kind, holds in chosen:
+                    _relate(ctx, person.id, other_id, kind, holds)
+                name = forms.person_name(person)
+            notify("success", f"{name}'s details were saved")
+            return redirect(back)
+        except ValidationFailedError as exc:
+            errors = forms.field_errors(exc, forms.PERSON_FIELDS, "given_name")
+    return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _relate(ctx: Context, person_id: int, other: int, kind: str, holds: bool) -> None:
+    try:
+        families.add_relationship(
+            ctx,
+            person_id=person_id,
+            related_person_id=other,
+            relationship=kind,
+            parental_responsibility=holds,
+        )
+    except ValidationFailedError as exc:
+        field = f"relationship_{other}"
+        raise ValidationFailedError(
+            exc.detail,
+            [
+                {
+                    "pointer": f"#/{field}",
+                    "detail": str(item.get("detail", "")),
+                    "field": field,
+                }
+                for item in exc.errors
+            ],
+        ) from exc
+
+
+@bp.route("/people/<int:person_id>/ethnicity", methods=["GET", "POST"])
+@requires_role(*policies.WRITERS)
+def person_ethnicity(person_id: int) -> tuple[str, int] | Response:
+    """Ask one person's ethnicity: their own answer, a refusal, or not asked yet."""
+    ctx = command_context()
+    policies.ensure_can_see_special_category(ctx)
+    schema = ethnicity_form.ethnicity_schema()
+    if request.method == "POST":
+        data, errors = check_submission(schema, request.form)
+        if not errors:
+            try:
+                with unit_of_work(ctx.session):
+                    ethnicity_service.record_ethnicity(
+                        ctx, person_id=person_id, **ethnicity_form.ethnicity_arguments(data)
+                    )
+                    person = families.get_person(ctx, person_id)
+                    name = forms.person_name(person)
+                    back = _back_to_family(ctx, person)
+                notify("success", f"Ethnicity recorded for {name}")
+                return redirect(back)
+            except ValidationFailedError as exc:
+                errors = forms.field_errors(exc, ethnicity_form.ETHNICITY_FIELDS, "answer")
+        return _render_ethnicity(ctx, person_id, schema, data, errors, FORM_ERROR_STATUS)
+    return _render_ethnicity(ctx, person_id, schema, {}, [], 200)
+
+
+def _back_to_family(ctx: Context, person: Person) -> str:
+    (member,) = family_view.member_views(ctx, [person], special=False)
+    family_id = _family_of(member.family_ids)
+    if family_id is None:
+        return url_for("pages_families.family_list")
+    return url_for("pages_families.family_page", family_id=family_id)
+
+
+def _render_ethnicity(
+    ctx: Context,
+    person_id: int,
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    errors: Sequence[FieldError],
+    status: int,
+) -> tuple[str, int]:
+    with unit_of_work(ctx.session):  # reading special category data is logged
+        member = family_view.get_person_view(ctx, person_id)
+        person = member.person
+        fields = build_fields(schema, values, errors)
+        page = render_page(
+            "families/ethnicity.html",
+            member=member,
+            person=person,
+            name=forms.person_name(person),
+            history=ethnicity_service.ethnicity_history(person),
+            back_url=_back_to_family(ctx, person),
+            family_id=request.values.get("family_id", type=int),
+            fields=fields,
+            errors=errors,
+            ethnicity_labels=codes.ETHNICITY_CODES,
+            ons=codes.ONS_2021,
+            source_labels=ethnicity_form.SOURCE_LABELS,
+        )
+    return page, status

@@ -1,0 +1,93 @@
+"""The instance page: stages on the diagram and as text, open tasks and timers, timeline, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from api.common.auth import requires_role
+from api.common.context import command_context
+from domain.db import unit_of_work
+from domain.forms import FieldError
+from domain.lanes import LANES
+from domain.processes import instances as instance_queries
+from domain.processes import runtime
+from domain.reports import instance as instance_report
+from domain.reports.access import TERMINATE_ROLES, may_terminate
+from web.pages.session import notify
+from web.reports import render_page
+
+bp = Blueprint("pages_instances", __name__)
+
+REASON_MIN = 3
+REASON_MAX = 500
+OPEN_STATUSES = ("active", "incident")
+
+
+def _page(instance_id: int, **extra: Any) -> str:
+    ctx = command_context()
+    instance = runtime.get_instance(ctx, instance_id)
+    version = instance.version
+    tasks = instance_queries.ready_tasks(ctx, instance.id)
+    claimers = instance_report.display_names(ctx, (t.claimed_by for t in tasks))
+    return render_page(
+        "instances/instance.html",
+        instance=instance,
+        version=version,
+        elements=instance_report.element_states(instance),
+        tasks=tasks,
+        lanes=LANES,
+        claimers=claimers,
+        timers=instance_queries.timers(ctx, instance.id),
+        timeline=instance_report.timeline(ctx, instance),
+        audit=instance_report.audit_trail(ctx, instance.id),
+        may_terminate=may_terminate(ctx.actor) and instance.status in OPEN_STATUSES,
+        bpmn_url=url_for(
+            "pages_dashboard.version_diagram", key=version.definition.key, number=version.number
+        ),
+        status_url=url_for("pages_instances.instance_status", instance_id=instance.id),
+        reason_max=REASON_MAX,
+        **extra,
+    )
+
+
+@bp.get("/instances/<int:instance_id>")
+@requires_role()
+def instance_page(instance_id: int) -> str:
+    """Show one case process: where it is, what is open, what happened and who did it."""
+    return _page(instance_id, errors=[], reason="", confirm=False)
+
+
+@bp.get("/instances/<int:instance_id>/status.json")
+@requires_role()
+def instance_status(instance_id: int) -> Response:
+    """The diagram status of one instance: completed and active element ids."""
+    instance = runtime.get_instance(command_context(), instance_id)
+    return jsonify(instance_report.status_json(instance))
+
+
+@bp.post("/instances/<int:instance_id>/terminate")
+@requires_role(*TERMINATE_ROLES)
+def terminate(instance_id: int) -> tuple[str, int] | BaseResponse:
+    """End a process early with a reason; the reason and a confirmation are both required."""
+    reason = request.form.get("reason", "").strip()
+    confirmed = request.form.get("confirm") == "yes"
+    errors = []
+    if len(reason) < REASON_MIN:
+        errors.append(FieldError("#/reason", "reason", "Enter why the process is being ended"))
+    elif len(reason) > REASON_MAX:
+        message = f"The reason must be {REASON_MAX} characters or fewer"
+        errors.append(FieldError("#/reason", "reason", message))
+    if not confirmed:
+        message = "Confirm that you want to end this process"
+        errors.append(FieldError("#/confirm", "confirm", message))
+    if errors:
+        return _page(instance_id, errors=errors, reason=reason, confirm=confirmed), 400
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        instance = runtime.terminate(ctx, instance_id=instance_id, reason=reason)
+        reference = instance.reference or str(instance.id)
+    notify("success", f"{reference} was ended", "Its open tasks and timers were withdrawn.")
+    return redirect(url_for("pages_instances.instance_page", instance_id=instance_id))

@@ -1,0 +1,257 @@
+"""Pages: one task with its JSON Schema form, validated on the server.
+
+Routes: GET, POST /tasks/<id>.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from domain import errors
+from domain.agencies import service as agencies
+from domain.context import Context
+from domain.db import unit_of_work
+from domain.families import ages
+from domain.families import service as families
+from domain.forms import FieldError, sort_errors
+from domain.lanes import LANES
+from domain.processes import definitions, runtime
+from domain.processes import tasks as task_service
+from domain.processes.models import HumanTask
+from domain.users.models import User
+from web import dates
+from web.formrender import Choices, FieldList, build_fields, check_submission
+from web.pages.inbox import process_title
+from web.pages.session import actor_of, notify, page_context
+
+bp = Blueprint("pages_tasks", __name__)
+log = logging.getLogger("thinkfamily.web")
+
+_SANDBOX = SandboxedEnvironment(autoescape=False)  # output is escaped by the page template
+
+
+# --- shared with the start pages -----------------------------------------------------------
+
+
+def option_sources(schema: Mapping[str, Any] | None) -> set[str]:
+    """Return every `x-options-from` source a form uses (including inside repeated rows)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, Mapping):
+            source = node.get("x-options-from")
+            if isinstance(source, str):
+                yield source
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    if schema is not None:
+        found.update(walk(schema))
+    return found
+
+
+def agency_choices(ctx: Context) -> list[tuple[str, str]]:
+    """Return (agency code, agency name) for every active agency, by name."""
+    return [(a.code, a.name) for a in agencies.list_agencies(ctx)]
+
+
+def family_member_choices(ctx: Context, family_id: int | None) -> list[tuple[str, str]]:
+    """Return (person id, "Name (age)") for every member of a household, in the order added."""
+    if family_id is None:
+        return []
+    today = ages.local_today(ctx)
+    return [
+        (str(p.id), f"{p.given_name} {p.family_name} ({ages.age_label(p, today)})")
+        for p in families.members_of(ctx, family_id)
+    ]
+
+
+def dynamic_choices(
+    ctx: Context, schema: Mapping[str, Any] | None, family_id: int | None
+) -> dict[str, list[tuple[str, str]]]:
+    """Return the options for every `x-options-from` a form uses (unknown sources: none)."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for source in option_sources(schema):
+        if source == "agencies":
+            choices[source] = agency_choices(ctx)
+        elif source == "family_members":
+            choices[source] = family_member_choices(ctx, family_id)
+        else:
+            log.warning("form uses unknown option source %s", source)
+            choices[source] = []
+    return choices
+
+
+def pointer_field(pointer: str) -> str:
+    """Turn a JSON Pointer ("#/rows/0/owner") into the renderer's field name ("rows-0-owner")."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("#").split("/") if p]
+    return "-".join(parts)
+
+
+def errors_from(exc: errors.ValidationFailedError, schema: Mapping[str, Any]) -> list[FieldError]:
+    """Turn a service's ValidationFailedError into field errors for the error summary."""
+    found = [
+        FieldError(
+            str(item.get("pointer", "#")),
+            str(item.get("field") or pointer_field(str(item.get("pointer", "")))),
+            str(item.get("detail", "Check this answer")),
+        )
+        for item in exc.errors
+    ]
+    return sort_errors(schema, found) if found else [FieldError("#", "", exc.detail)]
+
+
+# --- the task page -------------------------------------------------------------------------
+
+
+def _form_schema(task: HumanTask) -> dict[str, Any] | None:
+    if not task.form_key:
+        return None
+    schema = task.instance.version.forms.get(task.form_key)
+    if schema is None:
+        raise errors.ConflictError("The task's form is missing from its process version.")
+    return dict(schema)
+
+
+def _instructions(ctx: Context, task: HumanTask) -> tuple[str, str]:
+    """Return the task's (instructions, documentation) from the BPMN, instructions rendered."""
+    info = task.instance.version.tasks.get(task.element_id) or {}
+    documentation = str(info.get("documentation") or "")
+    raw = str(info.get("instructions") or "")
+    if not raw or ("{{" not in raw and "{%" not in raw):
+        return raw, documentation
+    try:
+        compiled = definitions.compiled_of(task.instance.version)
+        data = ctx.engine.task_data(compiled, runtime.unpack(task.instance.state), task.task_uuid)
+        return _SANDBOX.from_string(raw).render(**data), documentation
+    except Exception as exc:  # a bad template in a diagram must not break the page
+        log.warning("task %s instructions not rendered: %s", task.id, type(exc).__name__)
+        return raw, documentation
+
+
+def _claimer_name(ctx: Context, task: HumanTask) -> str:
+    if task.claimed_by is None:
+        return ""
+    if task.claimed_by == actor_of(ctx).user_id:
+        return "You"
+    name = ctx.session.scalar(select(User.display_name).where(User.id == task.claimed_by))
+    return name or "A colleague"
+
+
+def _visible_task(ctx: Context, task_id: int) -> HumanTask:
+    task = task_service.get_task(ctx, task_id)
+    if not task_service.can_see(actor_of(ctx), task):
+        raise errors.NotFoundError("No task with that id.")
+    return task
+
+
+def _unavailable(
+    ctx: Context, task: HumanTask, reason: str, detail: str = ""
+) -> ResponseReturnValue:
+    """The clear page (409) for a task that is done, withdrawn or being worked by a colleague."""
+    actor = actor_of(ctx)
+    return (
+        render_template(
+            "tasks/unavailable.html",
+            task=task,
+            reason=reason,
+            detail=detail,
+            claimer=_claimer_name(ctx, task),
+            can_release=reason == "claimed" and actor.has_role("team_manager"),
+        ),
+        409,
+    )
+
+
+def _blocked(ctx: Context, task: HumanTask) -> str | None:
+    """Return why the task cannot be worked now (None when it can be)."""
+    if task.status != "ready":
+        return task.status
+    if task.claimed_by is not None and task.claimed_by != actor_of(ctx).user_id:
+        return "claimed"
+    return None
+
+
+def _render(
+    ctx: Context,
+    task: HumanTask,
+    schema: dict[str, Any] | None,
+    values: Mapping[str, Any],
+    problems: Sequence[FieldError],
+    choices: Choices,
+) -> ResponseReturnValue:
+    actor = actor_of(ctx)
+    fields = build_fields(schema, values, problems, choices) if schema else FieldList()
+    instructions, documentation = _instructions(ctx, task)
+    lane = LANES.get(task.lane or "")
+    agency = agencies.find_agency(ctx, task.agency_code) if task.agency_code else None
+    return render_template(
+        "tasks/task.html",
+        task=task,
+        instance=task.instance,
+        process_title=process_title(task.instance.version.definition),
+        schema=schema,
+        fields=fields,
+        errors=list(problems),
+        instructions=instructions,
+        documentation=documentation,
+        lane_title=lane.title if lane else "",
+        agency_name=agency.name if agency else "",
+        claimer=_claimer_name(ctx, task),
+        can_work=task_service.can_work(actor, task),
+        due_text=dates.uk_date(task.due_at, ctx.calendar.tz),
+        due_iso=dates.iso_date(task.due_at, ctx.calendar.tz),
+        tag=dates.due_tag(task.due_at, ctx.now(), ctx.calendar),
+    )
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+def task_page(task_id: int) -> ResponseReturnValue:
+    """Show a task and its form; on POST validate, complete it and go back to the inbox."""
+    ctx = page_context()
+    actor = actor_of(ctx)
+    task = _visible_task(ctx, task_id)
+    blocked = _blocked(ctx, task)
+    if blocked is not None:
+        return _unavailable(ctx, task, blocked)
+    schema = _form_schema(task)
+    choices = dynamic_choices(ctx, schema, task.instance.family_id)
+    if request.method == "GET":
+        return _render(ctx, task, schema, {}, [], choices)
+    if not task_service.can_work(actor, task):
+        raise errors.PermissionDeniedError("This task is for another role or agency.")
+    data: dict[str, Any] = {}
+    problems: list[FieldError] = []
+    if schema is not None:
+        data, problems = check_submission(schema, request.form, choices)
+    if problems:
+        return _render(ctx, task, schema, data, problems, choices)
+    title, instance_id, reference = task.title, task.instance_id, task.instance.reference
+    try:
+        with unit_of_work(ctx.session):
+            runtime.complete_task(ctx, task_id=task.id, data=data)
+    except errors.ValidationFailedError as exc:
+        task = _visible_task(ctx, task_id)
+        return _render(ctx, task, schema, data, errors_from(exc, schema or {}), choices)
+    except errors.ConflictError as exc:
+        log.info("task %s not completed: %s", task_id, exc.code)
+        task = _visible_task(ctx, task_id)
+        return _unavailable(ctx, task, _blocked(ctx, task) or "conflict", exc.detail)
+    notify(
+        "success",
+        f"Task completed: {title}",
+        f"Case {reference} has moved on.",
+        href=f"/instances/{instance_id}",
+        link_text=f"View case {reference}",
+    )
+    return redirect("/tasks")

@@ -1,0 +1,224 @@
+"""The add and edit person form of the family pages, as a form schema for web/formrender.py.
+
+The schemas are built here (not in forms/) because their questions depend on the household:
+one "relationship to ..." question per other member. Answers are turned into the arguments of
+the domain services in domain/families, and the services' validation errors back into field
+errors for the error summary. The ethnicity form is in web/ethnicity_form.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from domain.errors import ValidationFailedError
+from domain.families import codes
+from domain.families.models import Person
+from domain.families.service import PersonDetails
+from domain.forms import FieldError
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+PERSON_FIELDS = {
+    name: name
+    for name in (
+        "given_name",
+        "family_name",
+        "sex",
+        "date_of_birth",
+        "expected_date_of_birth",
+        "is_child",
+        "parental_responsibility",
+    )
+}
+"""Domain pointer names that are questions of the person form."""
+RELATIONSHIP_LABELS: dict[str, str] = {
+    codes.PARENT: "Parent",
+    "child": "Child",
+    codes.STEP_PARENT: "Step-parent",
+    "step_child": "Step-child",
+    codes.OTHER_CARER: "Other carer (for example a grandparent or kinship carer)",
+    "cared_for_child": "Child they care for",
+    codes.SIBLING: "Sibling",
+    codes.HALF_SIBLING: "Half-sibling",
+    codes.STEP_SIBLING: "Step-sibling",
+}
+
+
+def person_name(person: Person) -> str:
+    """Return a person's full name."""
+    return f"{person.given_name} {person.family_name}"
+
+
+def relationship_label(kind: str) -> str:
+    """Return how a relationship kind reads on a page ("Step-parent")."""
+    return RELATIONSHIP_LABELS.get(kind, kind.replace("_", " ").capitalize()).split(" (")[0]
+
+
+def _date_question(title: str, hint: str) -> dict[str, Any]:
+    return {"type": "string", "format": "date", "title": title, "description": hint}
+
+
+def person_schema(others: Sequence[Person] = ()) -> dict[str, Any]:
+    """The add or edit person form; `others` are the members to ask a relationship to."""
+    properties: dict[str, Any] = {
+        "given_name": {"type": "string", "title": "First name", "maxLength": 100},
+        "family_name": {"type": "string", "title": "Last name", "maxLength": 100},
+        "date_of_birth": _date_question(
+            "Date of birth",
+            "For example, 27 3 2019. Leave this blank for an unborn child or if it is not known.",
+        ),
+        "expected_date_of_birth": _date_question(
+            "Expected date of birth (unborn child)",
+            "Only for a child who is not born yet. For example, 14 6 2027.",
+        ),
+        "sex": {
+            "type": "string",
+            "title": "Sex",
+            "enum": list(codes.SEXES),
+            "x-enum-labels": list(codes.SEXES.values()),
+            "x-error-messages": {"required": "Select the person's sex"},
+        },
+        "is_child": {
+            "type": "string",
+            "title": "Is this person a child or an adult?",
+            "description": "Only needed when neither date is known.",
+            "enum": ["child", "adult"],
+            "x-enum-labels": ["Child (under 18)", "Adult"],
+        },
+    }
+    kinds = list(RELATIONSHIP_LABELS)
+    for other in others:
+        properties[f"relationship_{other.id}"] = {
+            "type": "string",
+            "title": f"What is this person to {person_name(other)}?",
+            "description": "Leave blank if they are not related.",
+            "enum": kinds,
+            "x-enum-labels": [RELATIONSHIP_LABELS[k] for k in kinds],
+            "x-widget": "select",
+        }
+    if others:
+        properties["parental_responsibility"] = {
+            "type": "array",
+            "title": "Parental responsibility",
+            "description": "Select each person where the parent or carer in the relationship "
+            "has parental responsibility.",
+            "items": {
+                "type": "string",
+                "enum": [str(o.id) for o in others],
+                "x-enum-labels": [person_name(o) for o in others],
+            },
+            "uniqueItems": True,
+        }
+    return {
+        "$schema": DIALECT,
+        "type": "object",
+        "title": "Person",
+        "properties": properties,
+        "required": ["given_name", "family_name", "sex"],
+    }
+
+
+def person_values(person: Person) -> dict[str, Any]:
+    """The edit form's starting answers."""
+    values: dict[str, Any] = {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "sex": person.sex,
+        "date_of_birth": person.date_of_birth,
+        "expected_date_of_birth": person.expected_date_of_birth,
+    }
+    if person.recorded_is_child is not None:
+        values["is_child"] = "child" if person.recorded_is_child else "adult"
+    return values
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def person_details(data: Mapping[str, Any]) -> PersonDetails:
+    """Turn checked answers into the domain's PersonDetails."""
+    is_child = data.get("is_child")
+    return PersonDetails(
+        given_name=str(data["given_name"]),
+        family_name=str(data["family_name"]),
+        sex=str(data["sex"]),
+        date_of_birth=_date(data.get("date_of_birth")),
+        expected_date_of_birth=_date(data.get("expected_date_of_birth")),
+        is_child=None if is_child is None else is_child == "child",
+    )
+
+
+def person_changes(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn checked answers into update_person's changes (every field, blanks as None)."""
+    details = person_details(data)
+    return {
+        "given_name": details.given_name,
+        "family_name": details.family_name,
+        "sex": details.sex,
+        "date_of_birth": details.date_of_birth,
+        "expected_date_of_birth": details.expected_date_of_birth,
+        "is_child": details.is_child,
+    }
+
+
+def chosen_relationships(data: Mapping[str, Any]) -> list[tuple[int, str, bool]]:
+    """Return (other person id, relationship, parental responsibility) for each answer given."""
+    holders = {int(v) for v in data.get("parental_responsibility") or []}
+    found = []
+    for name, value in data.items():
+        if name.startswith("relationship_") and value:
+            other = int(name.removeprefix("relationship_"))
+            found.append((other, str(value), other in holders))
+    return found
+
+
+def field_errors(
+    error: ValidationFailedError, fields: Mapping[str, str], default: str
+) -> list[FieldError]:
+    """Turn a domain validation error into field errors on this form.
+
+    `fields` maps the last part of a domain pointer (e.g. "date_of_birth") to the form's field;
+    anything else is reported against `default`.
+    """
+    found = []
+    for item in error.errors:
+        pointer = str(item.get("pointer", ""))
+        parts = pointer.strip("#/").split("/")
+        name = next((fields[p] for p in reversed(parts) if p in fields), default)
+        message = str(item.get("detail", "Check this answer")).rstrip(".")
+        found.append(FieldError(pointer, name, message))
+    return found
+
+
+def responsibility_errors(
+    data: Mapping[str, Any], chosen: list[tuple[int, str, bool]], others: Sequence[Person]
+) -> list[FieldError]:
+    """Refuse parental responsibility ticked for someone with no relationship chosen."""
+    related = {other for other, _kind, _holds in chosen}
+    for other in others:
+        if str(other.id) in (data.get("parental_responsibility") or []) and other.id not in related:
+            message = (
+                f"Select what this person is to {person_name(other)} "
+                "before giving parental responsibility"
+            )
+            return [FieldError("#/parental_responsibility", "parental_responsibility", message)]
+    return []
+
+
+def member_errors(
+    error: ValidationFailedError, chosen: list[tuple[int, str, bool]]
+) -> list[FieldError]:
+    """Map add_member's errors to the form, relationship errors to their member's question."""
+    found = field_errors(error, PERSON_FIELDS, "given_name")
+    for index, item in enumerate(error.errors):
+        parts = str(item.get("pointer", "")).strip("#/").split("/")
+        if parts[0] == "relationships" and len(parts) > 1 and parts[1].isdigit():
+            position = int(parts[1])
+            if position < len(chosen) and parts[-1] != "parental_responsibility":
+                old = found[index]
+                found[index] = FieldError(
+                    old.pointer, f"relationship_{chosen[position][0]}", old.message
+                )
+    return found
