@@ -40,6 +40,7 @@ run: install
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 & \
 	  THINKFAMILY_DATABASE_URL=$(DB) THINKFAMILY_SESSION_COOKIE_SECURE=false $(BIN)/thinkfamily worker & \
+	  THINKFAMILY_DATABASE_URL=$(DB) $(BIN)/thinkfamily notify & \
 	  THINKFAMILY_DATABASE_URL=$(DB) THINKFAMILY_SESSION_COOKIE_SECURE=false $(BIN)/thinkfamily serve --host $(HOST) --port $(PORT)
 
 test: install browser-deps

@@ -9,6 +9,9 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from api.common.context import base_context
+from api.demo import demo_data_command
+from api.notify_cli import notify_command
+from api.worker import worker_command
 from domain import errors
 from domain.db import unit_of_work
 from domain.lanes import ROLES
@@ -130,7 +133,15 @@ def serve_command(host: str, port: int) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to the app (so `flask --app api.app` has them too)."""
-    for command in (create_user_command, create_agency_command, deploy_command, serve_command):
+    for command in (
+        create_user_command,
+        create_agency_command,
+        deploy_command,
+        serve_command,
+        notify_command,
+        worker_command,
+        demo_data_command,
+    ):
         app.cli.add_command(command)
     from flask_migrate.cli import db as db_group
 
@@ -141,4 +152,7 @@ main.add_command(create_user_command)
 main.add_command(create_agency_command)
 main.add_command(deploy_command)
 main.add_command(serve_command)
+main.add_command(notify_command)
+main.add_command(worker_command)
+main.add_command(demo_data_command)
 main.add_command(__import__("flask_migrate.cli", fromlist=["db"]).db)

@@ -453,8 +453,8 @@ class SpiffEngine:
         if not isinstance(definition, TimerEventDefinition):
             return None
         value = definition.details(task).value
-        if not value:
-            return None
+        if not value or not isinstance(value, str):
+            return None  # e.g. a finite cycle that has used its last repetition
         due = _plain_utc(TimerEventDefinition.get_datetime(value))
         bpmn_id = task.task_spec.bpmn_id
         return WaitingTimer(

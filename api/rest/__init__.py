@@ -29,12 +29,28 @@ def register_api(app: Flask) -> Api:
             "security": [{"bearerAuth": []}],
         },
     )
+    from api.rest.agencies.views import bp as agencies_bp
     from api.rest.auth.views import bp as auth_bp
+    from api.rest.calendar.views import bp as calendar_bp
     from api.rest.definitions.views import bp as definitions_bp
+    from api.rest.families.views import bp as families_bp
+    from api.rest.incidents.views import bp as incidents_bp
     from api.rest.instances.views import bp as instances_bp
     from api.rest.tasks.views import bp as tasks_bp
 
-    for blueprint in (auth_bp, definitions_bp, instances_bp, tasks_bp):
+    for blueprint in (
+        auth_bp,
+        definitions_bp,
+        instances_bp,
+        tasks_bp,
+        calendar_bp,
+        incidents_bp,
+        agencies_bp,
+        families_bp,
+    ):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     app.extensions["thinkfamily"]["api"] = api
+    from api.rest.docs import bp as docs_bp
+
+    app.register_blueprint(docs_bp)
     return api

@@ -21,9 +21,6 @@ from domain.context import Context
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_BPMN = ROOT / "tests" / "engine" / "bpmn"
 CSRF = "test-csrf-token"
-MIGRATION_WARNING = pytest.mark.filterwarnings(
-    "ignore:'get_engine' is deprecated:DeprecationWarning"
-)
 
 
 def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:

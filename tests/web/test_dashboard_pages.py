@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from tests.conftest import FakeClock, deploy_shipped, make_user
 from tests.web.helpers_reports import (
-    MIGRATION_WARNING,
     add_person,
     cheap_passwords,
     context,
@@ -24,8 +23,6 @@ from tests.web.helpers_reports import (
     text,
     title,
 )
-
-pytestmark = MIGRATION_WARNING
 
 # The FakeClock starts at 10:00 on Monday 21 December 2026 (UK time = UTC in winter).
 MONDAY = datetime(2026, 12, 21, 10, 0, tzinfo=UTC)

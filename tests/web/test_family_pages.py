@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 
 from tests.conftest import make_user
 from tests.web.helpers_reports import (
-    MIGRATION_WARNING,
     add_person,
     cheap_passwords,
     context,
@@ -26,7 +25,6 @@ from tests.web.helpers_reports import (
     title,
 )
 
-pytestmark = MIGRATION_WARNING
 EARLIER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 

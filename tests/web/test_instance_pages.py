@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 
 from tests.conftest import FakeClock, make_user
 from tests.web.helpers_reports import (
-    MIGRATION_WARNING,
     cheap_passwords,
     context,
     deploy_test_bundle,
@@ -21,8 +20,6 @@ from tests.web.helpers_reports import (
     text,
     title,
 )
-
-pytestmark = MIGRATION_WARNING
 
 
 @pytest.fixture(autouse=True)

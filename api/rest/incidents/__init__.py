@@ -1,0 +1,1 @@
+"""Timer incidents: list and retry."""
