@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 
 from tests.api.test_definitions_api import (
     DEFINITIONS,
-    MIGRATION_WARNING,
     People,
     assert_problem,
     bundle_files,
@@ -23,7 +22,6 @@ from tests.api.test_definitions_api import (
 from tests.api.test_instances_api import INSTANCES
 from tests.engine.test_upload_attacks import ATTACKS, CONTAINED, attack_payload, secret_text
 
-pytestmark = MIGRATION_WARNING
 __all__ = ["people"]  # the shared fixture, re-exported so pytest finds it here
 
 

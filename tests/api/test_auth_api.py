@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from tests.api.test_definitions_api import (
     DEFINITIONS,
-    MIGRATION_WARNING,
     PERSON,
     assert_problem,
     cheap_passwords,
@@ -21,7 +20,6 @@ from tests.api.test_definitions_api import (
 )
 from tests.conftest import PASSWORD, FakeClock, make_user
 
-pytestmark = MIGRATION_WARNING
 TOKEN = "/api/v1/auth/token"
 SECRET_PASSWORD = f"{PERSON} secret 42"
 

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.api.test_definitions_api import (
-    MIGRATION_WARNING,
     PERSON,
     People,
     assert_problem,
@@ -24,7 +23,7 @@ from tests.api.test_definitions_api import (
 )
 from tests.api.test_instances_api import start
 
-pytestmark = [MIGRATION_WARNING, pytest.mark.usefixtures("no_personal_data_in_logs")]
+pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
 THREADS = 20
 

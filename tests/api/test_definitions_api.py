@@ -25,13 +25,6 @@ DEFINITIONS = "/api/v1/process-definitions"
 PERSON = "Zebedee Quartermain"
 """A distinctive fake name: it must never appear in an error body or a log line."""
 
-# migrations/env.py (run once per session to build the test database) tries Flask-SQLAlchemy's
-# deprecated get_engine() first; nothing in these tests calls it.
-MIGRATION_WARNING = pytest.mark.filterwarnings(
-    "ignore:'get_engine' is deprecated:DeprecationWarning"
-)
-pytestmark = MIGRATION_WARNING
-
 
 # -- shared helpers -------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.test_definitions_api import (
-    MIGRATION_WARNING,
     PERSON,
     People,
     assert_problem,
@@ -22,7 +21,7 @@ from tests.api.test_definitions_api import (
     upload,
 )
 
-pytestmark = [MIGRATION_WARNING, pytest.mark.usefixtures("no_personal_data_in_logs")]
+pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 INSTANCES = "/api/v1/process-instances"
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
 

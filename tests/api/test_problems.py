@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 
 from tests.api.test_definitions_api import (
     DEFINITIONS,
-    MIGRATION_WARNING,
     PERSON,
     People,
     assert_problem,
@@ -23,7 +22,7 @@ from tests.api.test_definitions_api import (
 )
 from tests.api.test_instances_api import INSTANCES, start
 
-pytestmark = [MIGRATION_WARNING, pytest.mark.usefixtures("no_personal_data_in_logs")]
+pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
 
 
