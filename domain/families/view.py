@@ -97,6 +97,27 @@ def get_family_view(ctx: Context, family_id: int) -> FamilyView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Household:
+    """The Think Family panel beside a task: every member and the household's open processes."""
+
+    family: Family
+    members: tuple[MemberView, ...]
+    open_processes: tuple[ProcessView, ...]
+
+
+def get_household(ctx: Context, family_id: int) -> Household:
+    """Every member (children under 5 first) and every open process of any member (audited)."""
+    family = get_family(ctx, family_id)
+    people = members_of(ctx, family.id)
+    ids = [p.id for p in people]
+    members = sorted(member_views(ctx, people, special=False), key=_order)
+    instances = instances_for(ctx, family_id=family.id, person_ids=ids)
+    audit.record(ctx, "family.viewed", ("family", family.id), via="task")
+    open_processes = [view for view in process_views(ctx, instances) if view.open]
+    return Household(family=family, members=tuple(members), open_processes=tuple(open_processes))
+
+
 def get_person_view(ctx: Context, person_id: int) -> MemberView:
     """Describe one person (for the person page), logging the access like the family view."""
     person = get_person(ctx, person_id)

@@ -20,6 +20,7 @@ from domain.context import Context
 from domain.db import unit_of_work
 from domain.families import ages
 from domain.families import service as families
+from domain.families import view as family_view
 from domain.forms import FieldError, sort_errors
 from domain.lanes import LANES
 from domain.processes import definitions, runtime
@@ -30,6 +31,7 @@ from web import dates
 from web.formrender import Choices, FieldList, build_fields, check_submission
 from web.pages.inbox import process_title
 from web.pages.session import actor_of, notify, page_context
+from web.people_forms import person_name
 
 bp = Blueprint("pages_tasks", __name__)
 log = logging.getLogger("thinkfamily.web")
@@ -197,6 +199,7 @@ def _render(
     agency = agencies.find_agency(ctx, task.agency_code) if task.agency_code else None
     return render_template(
         "tasks/task.html",
+        **_household_panel(ctx, task),
         task=task,
         instance=task.instance,
         process_title=process_title(task.instance.version.definition),
@@ -213,6 +216,31 @@ def _render(
         due_iso=dates.iso_date(task.due_at, ctx.calendar.tz),
         tag=dates.due_tag(task.due_at, ctx.now(), ctx.calendar),
     )
+
+
+def _household_panel(ctx: Context, task: HumanTask) -> dict[str, Any]:
+    """Think Family beside every task: the household's members and their open processes."""
+    family_id = task.instance.family_id
+    if family_id is None:
+        return {"household": None}
+    subjects = set(task.instance.subject_person_ids or [])
+    with unit_of_work(ctx.session):  # the read is audited
+        household = family_view.get_household(ctx, family_id)
+        names = {m.person.id: person_name(m.person) for m in household.members}
+    by_person: dict[int, list[Any]] = {}
+    household_wide = []
+    for process in household.open_processes:
+        if not process.subject_person_ids:
+            household_wide.append(process)
+        for person_id in process.subject_person_ids:
+            by_person.setdefault(person_id, []).append(process)
+    return {
+        "household": household,
+        "member_names": names,
+        "subjects": subjects,
+        "processes_by_person": by_person,
+        "household_wide": household_wide,
+    }
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
