@@ -12,15 +12,30 @@ from sqlalchemy import delete, select
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
+from domain.families import service as families
+from domain.families.models import Family
 from domain.forms import validate_form
-from domain.processes import definitions
+from domain.processes import choices, definitions
 from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion, TimerRow
 from domain.processes.outbox import handle_service_calls
 from engine import CompiledProcess, ProcessState, ScriptError, StateError, TaskNotReadyError
 
 log = logging.getLogger(__name__)
 
-SUMMARY_KEYS = ("stage", "decision", "outcome", "category", "stage_reached", "urgent", "route")
+SUMMARY_KEYS = (
+    "stage",
+    "decision",
+    "outcome",
+    "category",
+    "stage_reached",
+    "resolved_at_stage",
+    "theme",
+    "outcome_statement",
+    "responses",
+    "not_attending",
+    "urgent",
+    "route",
+)
 DEPTH_WARNING = 600
 REFERENCE_PREFIX = {
     "referral": "REF",
@@ -41,10 +56,13 @@ def unpack(state: bytes) -> str:
     return zlib.decompress(state).decode()
 
 
-def _check_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> None:
+def _check_form(
+    ctx: Context, schema: Mapping[str, Any] | None, data: Mapping[str, Any], family_id: int | None
+) -> None:
     if schema is None:
         return
-    problems = validate_form(dict(schema), dict(data))
+    options = choices.dynamic_choices(ctx, schema, family_id)
+    problems = validate_form(dict(schema), dict(data), dynamic_choices=options)
     if problems:
         raise errors.ValidationFailedError(
             "The form is not valid.",
@@ -64,7 +82,13 @@ def start_process(
     compiled = definitions.compiled_of(version)
     payload = {k: v for k, v in data.items() if k not in SYSTEM_KEYS}
     if version.start_form:
-        _check_form(_without_system_keys(version.forms.get(version.start_form)), payload)
+        _check_form(
+            ctx,
+            _without_system_keys(version.forms.get(version.start_form)),
+            payload,
+            _int_or_none(payload.get("family_id")),
+        )
+    _check_family(ctx, payload.get("family_id"), payload.get("subject_person_ids"))
     if ctx.actor is not None:
         payload["started_by"] = ctx.actor.username
         payload["started_by_agency"] = ctx.actor.agency_code
@@ -95,6 +119,31 @@ def start_process(
     audit.record(ctx, "process.started", ("process_instance", instance.id), instance_id=instance.id)
     apply_state(ctx, instance, compiled, state)
     return instance
+
+
+def _check_family(ctx: Context, family_id: Any, subject_ids: Any) -> None:
+    """A process about a household names one that exists, and children who belong to it."""
+    number = _int_or_none(family_id)
+    if number is None:
+        return
+    if ctx.session.get(Family, number) is None:
+        raise errors.ValidationFailedError(
+            "The form is not valid.",
+            [{"pointer": "#/family_id", "field": "family_id", "detail": "No such family."}],
+        )
+    members = {p.id for p in families.members_of(ctx, number)}
+    strangers = [p for p in subject_ids or [] if _int_or_none(p) not in members]
+    if strangers:
+        raise errors.ValidationFailedError(
+            "The form is not valid.",
+            [
+                {
+                    "pointer": "#/subject_person_ids",
+                    "field": "subject_person_ids",
+                    "detail": "Choose children who are members of this family.",
+                }
+            ],
+        )
 
 
 def _without_system_keys(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -151,7 +200,7 @@ def complete_task(
     schema = version.forms.get(task.form_key) if task.form_key else None
     if task.form_key and schema is None:
         raise errors.ConflictError("The task's form is missing from its process version.")
-    _check_form(schema, data)
+    _check_form(ctx, schema, data, instance.family_id)
     compiled = definitions.compiled_of(version)
     state = _engine_call(
         lambda: ctx.engine.complete_task(
@@ -234,9 +283,13 @@ def apply_state(
     instance.state = pack(state.serialized)
     instance.updated_at = now
     summary = dict(instance.summary or {})
+    previous_stage = summary.get("stage")
     summary.update({k: state.data[k] for k in SUMMARY_KEYS if k in state.data})
+    stage = _current_stage(previous_stage, state)
+    if stage is not None:
+        summary["stage"] = stage
     instance.summary = summary
-    instance.current_stage = str(summary["stage"]) if summary.get("stage") else _stage_of(state)
+    instance.current_stage = str(stage) if stage else _stage_of(state)
     instance.active_elements = list(state.active_elements)
     instance.completed_elements = list(state.completed_elements)
     if state.tree_depth > DEPTH_WARNING:
@@ -251,6 +304,20 @@ def apply_state(
         )
     instance.next_timer_due_at = state.next_timer_due_at if instance.status == "active" else None
     handle_service_calls(ctx, instance, state.service_calls)
+
+
+def _current_stage(previous: Any, state: ProcessState) -> Any:
+    """The stage the instance has reached: a newly set value wins, the deepest branch first.
+
+    Parallel branches and subprocesses each carry their own copy of `stage`; the one a script
+    has just changed is the news, and an older copy never takes the stage backwards.
+    """
+    candidates = [branch.get("stage") for branch in state.branch_data]
+    candidates.append(state.data.get("stage"))
+    fresh = [c for c in candidates if c and c != previous]
+    if fresh:
+        return fresh[0]
+    return previous if previous in candidates else state.data.get("stage", previous)
 
 
 def _stage_of(state: ProcessState) -> str | None:

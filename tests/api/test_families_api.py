@@ -516,6 +516,9 @@ def test_family_view_shows_the_processes_of_every_member(
                 ctx, key="family_check", bpmn_files={"family_check.bpmn": CHECK_BPMN}, forms={}
             )
     elsewhere = created(client, f"{API}/families", tokens["sw"], {})
+    # the child also lives in another household (each parent's), where a process is about them
+    body = {"person_id": family["kid"], "relationships": []}
+    created(client, f"{API}/families/{elsewhere['id']}/members", tokens["sw"], body)
     starts = [
         {"family_id": family["family"]},
         {"family_id": elsewhere["id"], "subject_person_ids": [family["kid"]]},

@@ -364,6 +364,7 @@ def test_view_shows_open_and_closed_processes_of_every_member(ctx: Context) -> N
     mum = families.add_member(ctx, family_id=family.id, person=adult("Mum"))
     kid = families.add_member(ctx, family_id=family.id, person=child("Kid", date(2020, 1, 1)))
     stranger = families.add_member(ctx, family_id=other.id, person=adult("Stranger"))
+    families.add_member(ctx, family_id=other.id, person_id=kid.id)  # the child's other household
 
     def start(data: dict[str, object]) -> int:
         return runtime.start_process(ctx, process_key="family_check", data=data).id

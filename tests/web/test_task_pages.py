@@ -298,7 +298,8 @@ def test_task_without_a_form_is_a_confirmation(
 
 def test_dynamic_choice_helpers(app: Flask, world: dict[str, Any]) -> None:
     from api.common.context import base_context
-    from web.pages.tasks import dynamic_choices, option_sources, pointer_field
+    from domain.processes.choices import dynamic_choices, option_sources
+    from web.pages.tasks import pointer_field
 
     schema = {
         "properties": {

@@ -30,11 +30,12 @@ from domain.lanes import PRACTITIONER, TEAM_MANAGER
 from domain.processes import definitions, runtime
 from domain.processes import instances as instance_queries
 from domain.processes import tasks as task_service
+from domain.processes.choices import dynamic_choices
 from domain.processes.models import ProcessInstance, ProcessVersion
 from web.formrender import build_fields, check_submission
 from web.pages.inbox import process_title
 from web.pages.session import notify, page_context, require_role
-from web.pages.tasks import dynamic_choices, errors_from
+from web.pages.tasks import errors_from
 
 bp = Blueprint("pages_start", __name__)
 

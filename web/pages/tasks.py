@@ -6,7 +6,7 @@ Routes: GET, POST /tasks/<id>.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
@@ -18,13 +18,14 @@ from domain import errors
 from domain.agencies import service as agencies
 from domain.context import Context
 from domain.db import unit_of_work
-from domain.families import ages
-from domain.families import service as families
 from domain.families import view as family_view
 from domain.forms import FieldError, sort_errors
 from domain.lanes import LANES
 from domain.processes import definitions, runtime
 from domain.processes import tasks as task_service
+from domain.processes.choices import (
+    dynamic_choices,
+)
 from domain.processes.models import HumanTask
 from domain.users.models import User
 from web import dates
@@ -40,58 +41,6 @@ _SANDBOX = SandboxedEnvironment(autoescape=False)  # output is escaped by the pa
 
 
 # --- shared with the start pages -----------------------------------------------------------
-
-
-def option_sources(schema: Mapping[str, Any] | None) -> set[str]:
-    """Return every `x-options-from` source a form uses (including inside repeated rows)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, Mapping):
-            source = node.get("x-options-from")
-            if isinstance(source, str):
-                yield source
-            for value in node.values():
-                yield from walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from walk(value)
-
-    if schema is not None:
-        found.update(walk(schema))
-    return found
-
-
-def agency_choices(ctx: Context) -> list[tuple[str, str]]:
-    """Return (agency code, agency name) for every active agency, by name."""
-    return [(a.code, a.name) for a in agencies.list_agencies(ctx)]
-
-
-def family_member_choices(ctx: Context, family_id: int | None) -> list[tuple[str, str]]:
-    """Return (person id, "Name (age)") for every member of a household, in the order added."""
-    if family_id is None:
-        return []
-    today = ages.local_today(ctx)
-    return [
-        (str(p.id), f"{p.given_name} {p.family_name} ({ages.age_label(p, today)})")
-        for p in families.members_of(ctx, family_id)
-    ]
-
-
-def dynamic_choices(
-    ctx: Context, schema: Mapping[str, Any] | None, family_id: int | None
-) -> dict[str, list[tuple[str, str]]]:
-    """Return the options for every `x-options-from` a form uses (unknown sources: none)."""
-    choices: dict[str, list[tuple[str, str]]] = {}
-    for source in option_sources(schema):
-        if source == "agencies":
-            choices[source] = agency_choices(ctx)
-        elif source == "family_members":
-            choices[source] = family_member_choices(ctx, family_id)
-        else:
-            log.warning("form uses unknown option source %s", source)
-            choices[source] = []
-    return choices
 
 
 def pointer_field(pointer: str) -> str:

@@ -1,0 +1,77 @@
+"""Choices that forms take from records (`x-options-from`): agencies and a family's members.
+
+The same lists fill the web forms and validate every submission, through the pages or the API,
+so an answer can only name an agency that exists or a member of the case's household.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from domain.agencies import service as agencies
+from domain.context import Context
+from domain.families import ages
+from domain.families import service as families
+from domain.families.models import Person
+
+log = logging.getLogger(__name__)
+Choices = dict[str, list[tuple[str, str]]]
+
+
+def option_sources(schema: Mapping[str, Any] | None) -> set[str]:
+    """Return every `x-options-from` source a form uses (including inside repeated rows)."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, Mapping):
+            source = node.get("x-options-from")
+            if isinstance(source, str):
+                yield source
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    return set(walk(schema)) if schema is not None else set()
+
+
+def agency_choices(ctx: Context) -> list[tuple[str, str]]:
+    """Return (agency code, agency name) for every active agency, by name."""
+    return [(a.code, a.name) for a in agencies.list_agencies(ctx)]
+
+
+def family_member_choices(ctx: Context, family_id: int | None) -> list[tuple[str, str]]:
+    """Return (person id, "Name (age)") for every member: under-5s first, then children, adults."""
+    if family_id is None:
+        return []
+    today = ages.local_today(ctx)
+
+    def order(person: Person) -> tuple[Any, ...]:
+        if ages.is_child(person, today):
+            born = person.date_of_birth or person.expected_date_of_birth
+            group = 0 if ages.is_under_5(person, today) else 1
+            return (group, born is None, -born.toordinal() if born else 0, person.id)
+        return (2, person.family_name.lower(), person.given_name.lower(), person.id)
+
+    return [
+        (str(p.id), f"{p.given_name} {p.family_name} ({ages.age_label(p, today)})")
+        for p in sorted(families.members_of(ctx, family_id), key=order)
+    ]
+
+
+def dynamic_choices(
+    ctx: Context, schema: Mapping[str, Any] | None, family_id: int | None
+) -> Choices:
+    """Return the options for every `x-options-from` a form uses (unknown sources: none)."""
+    choices: Choices = {}
+    for source in option_sources(schema):
+        if source == "agencies":
+            choices[source] = agency_choices(ctx)
+        elif source == "family_members":
+            choices[source] = family_member_choices(ctx, family_id)
+        else:
+            log.warning("form uses unknown option source %s", source)
+            choices[source] = []
+    return choices
