@@ -103,6 +103,8 @@ class ProcessState:
     data: Mapping[str, Any]
     service_calls: tuple[ServiceCall, ...]
     tree_depth: int
+    branch_data: tuple[Mapping[str, Any], ...] = ()
+    """Latest data of each running subprocess, deepest first (e.g. a stage set inside one)."""
 
     @property
     def next_timer_due_at(self) -> datetime | None:

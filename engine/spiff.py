@@ -151,7 +151,7 @@ def _drop_orphan_subprocesses(workflow: BpmnWorkflow) -> None:
 
 
 def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """Workflow data overlaid with the last completed task's data (what scripts have set so far).
+    """Workflow data overlaid with the last completed top-level task's data.
 
     `workflow.data` only receives task data when the workflow ends, so a `stage` set by a script
     would otherwise stay invisible to the application while the instance runs.
@@ -160,6 +160,14 @@ def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     if workflow.last_task is not None:
         data.update(workflow.last_task.data)
     return data
+
+
+def _branch_data(workflow: BpmnWorkflow) -> tuple[dict[str, Any], ...]:
+    """The latest data of each running subprocess, deepest first (what its scripts set so far)."""
+    if workflow.is_completed():
+        return ()
+    running = sorted(workflow.get_active_subprocesses(), key=lambda sp: -sp.depth)
+    return tuple(dict(sp.last_task.data) for sp in running if sp.last_task is not None)
 
 
 def _plain_utc(value: datetime) -> datetime:
@@ -412,6 +420,7 @@ class SpiffEngine:
             active_elements=tuple(sorted(active)),
             completed_elements=tuple(sorted(done - active)),
             data=_latest_data(workflow),
+            branch_data=_branch_data(workflow),
             service_calls=tuple(calls),
             tree_depth=depth,
         )
