@@ -67,17 +67,16 @@ class TimelineItem:
 
 
 def element_states(instance: ProcessInstance) -> list[ElementState]:
-    """List the instance's completed then active elements, named from its version."""
-    names = instance.version.element_names or {}
+    """List the instance's completed then active steps by name (unnamed gateways are left out)."""
+    raw = instance.version.element_names or {}
+    names = {element: name for element, name in raw.items() if name and name != element}
     done = [
-        ElementState(e, names.get(e, e), "completed")
+        ElementState(e, names[e], "completed")
         for e in instance.completed_elements or []
         if e in names
     ]
     active = [
-        ElementState(e, names.get(e, e), "active")
-        for e in instance.active_elements or []
-        if e in names
+        ElementState(e, names[e], "active") for e in instance.active_elements or [] if e in names
     ]
     return done + active
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from api.common.auth import requires_role
 from api.common.context import command_context
+from domain.agencies import service as agencies
 from domain.db import unit_of_work
 from domain.forms import FieldError
 from domain.lanes import LANES
@@ -49,6 +50,7 @@ def _page(instance_id: int, **extra: Any) -> str:
         ),
         status_url=url_for("pages_instances.instance_status", instance_id=instance.id),
         reason_max=REASON_MAX,
+        agency_names={a.code: a.name for a in agencies.list_agencies(ctx)},
         **extra,
     )
 
