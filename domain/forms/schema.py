@@ -138,11 +138,34 @@ def _phrase(title: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+_MODALS = {"do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might"}
+_AUXILIARIES = _MODALS | {"must", "is", "are", "was", "were", "has", "have", "had"}
+
+
+def _inverted(title: str) -> bool:
+    """Whether a question puts its verb before its subject ("Why can your agency not attend?").
+
+    Such a question cannot follow "Enter" or "Select" as it stands; "What was observed?" can.
+    """
+    words = title.strip().lower().split()
+    if len(words) < 2 or not title.strip().endswith("?") or words[0] not in _WH_WORDS:
+        return False
+    if words[0] in ("what", "which", "who"):
+        return words[1] in _MODALS
+    return words[1] in _AUXILIARIES
+
+
 def _select_message(title: str) -> str:
     first = title.strip().split(" ", 1)[0].lower()
-    if title.strip().endswith("?") and first not in _WH_WORDS:
+    if title.strip().endswith("?") and (first not in _WH_WORDS or _inverted(title)):
         return f'Select an answer for "{title.strip()}"'
     return f"Select {_phrase(title)}"
+
+
+def _enter_message(title: str) -> str:
+    if _inverted(title):
+        return f'Answer "{title.strip()}"'
+    return f"Enter {_phrase(title)}"
 
 
 def _subject(title: str) -> str:
@@ -178,7 +201,7 @@ def field_message(prop: Mapping[str, Any], keyword: str, limit: Any = None) -> s
     if keyword == "required":
         if kind == "repeat":
             return f"Add at least one {_phrase(row_title(prop))}"
-        return _select_message(title) if kind in CHOICE_KINDS else f"Enter {_phrase(title)}"
+        return _select_message(title) if kind in CHOICE_KINDS else _enter_message(title)
     if kind in CHOICE_KINDS and keyword in _CHOICE_KEYWORDS:
         return _select_message(title)
     simple = {

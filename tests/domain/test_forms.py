@@ -616,3 +616,15 @@ def test_custom_messages_override_defaults() -> None:
 )
 def test_default_messages(prop: dict[str, Any], keyword: str, limit: Any, message: str) -> None:
     assert field_message(prop, keyword, limit) == message
+
+
+def test_questions_with_the_verb_first_are_quoted_not_garbled() -> None:
+    from domain.forms import field_message
+
+    text = {"type": "string", "title": "Why can your agency not attend?"}
+    choice = {"type": "string", "enum": ["a", "b"], "title": "What do you recommend?"}
+    assert field_message(text, "required") == 'Answer "Why can your agency not attend?"'
+    assert field_message(choice, "required") == 'Select an answer for "What do you recommend?"'
+    assert field_message({"type": "string", "title": "What was observed?"}, "required") == (
+        "Enter what was observed"
+    )
