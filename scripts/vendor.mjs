@@ -2,7 +2,16 @@
 // Plain Node, no dependencies. Run after `npm ci`:  npm run vendor
 // web/static/vendor/ is build output: it is gitignored and never committed.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,7 +25,6 @@ const BPMN = join(MODULES, "bpmn-js", "dist");
 // [source, destination relative to VENDOR]; a directory source is copied recursively.
 const COPIES = [
   [join(GOVUK, "govuk-frontend.min.css"), "govuk-frontend/govuk-frontend.min.css"],
-  [join(GOVUK, "govuk-frontend.min.css.map"), "govuk-frontend/govuk-frontend.min.css.map"],
   [join(GOVUK, "govuk-frontend.min.js"), "govuk-frontend/govuk-frontend.min.js"],
   [join(GOVUK, "govuk-frontend.min.js.map"), "govuk-frontend/govuk-frontend.min.js.map"],
   [join(GOVUK, "assets"), "govuk-frontend/assets"],
@@ -54,7 +62,25 @@ function main() {
   for (const [source, destination] of COPIES) {
     count += copy(source, join(VENDOR, destination));
   }
+  withoutGdsTransport();
   console.log(`vendor: copied ${count} files into ${VENDOR}`);
+}
+
+// ThinkFamily is not a GOV.UK service and must never load the GDS Transport typeface (its
+// licence is for GOV.UK only): drop its @font-face rules and font files from the vendored copy.
+// Without the rules a browser has nothing to download, even with JavaScript off.
+function withoutGdsTransport() {
+  const css = join(VENDOR, "govuk-frontend", "govuk-frontend.min.css");
+  const original = readFileSync(css, "utf8");
+  const stripped = original
+    .replace(/@font-face\{[^}]*GDS Transport[^}]*\}/g, "")
+    .replace(/\/\*# sourceMappingURL=[^*]*\*\//, "");
+  if (/@font-face\{[^}]*GDS Transport/.test(stripped)) {
+    console.error("vendor: could not remove the GDS Transport @font-face rules");
+    process.exit(1);
+  }
+  writeFileSync(css, stripped);
+  rmSync(join(VENDOR, "govuk-frontend", "assets", "fonts"), { recursive: true, force: true });
 }
 
 main();
