@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(
     ids = _due_instances(app, 400)
     log = tmp_path / "worker.log"
     worker = _spawn(database_url, log, "--batch", "50")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline:
             if len(fired_per_instance(app)) >= 40:
@@ -120,7 +120,7 @@ def test_sigterm_stops_the_worker_gracefully(
     log = tmp_path / "worker.log"
     worker = _spawn(database_url, log, "--poll", "0.2")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while len(fired_per_instance(app)) < len(ids) and time.monotonic() < deadline:
             assert worker.poll() is None, log.read_text()
             time.sleep(0.05)
@@ -148,7 +148,7 @@ def test_four_workers_on_postgresql_fire_two_thousand_timers_exactly_once(
         for n in range(4)
     ]
     try:
-        deadline = started + 85
+        deadline = started + 300  # a guard against a hung worker, not a speed check
         for n, worker in enumerate(workers):
             timeout = max(deadline - time.monotonic(), 1)
             assert worker.wait(timeout=timeout) == 0, (tmp_path / f"worker{n}.log").read_text()
