@@ -1,0 +1,1 @@
+"""Browser tests: real Chromium (Debian's) driven by Playwright against a live ThinkFamily."""
