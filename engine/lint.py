@@ -60,7 +60,11 @@ class SpecLinter:
         except SyntaxError as exc:
             self.add(element_id, f"The {what} uses something that is not allowed: {exc.msg}")
             return False
-        self._collect_params(element_id, ast.parse(source, mode=mode))
+        tree = ast.parse(source, mode=mode)
+        if any(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(tree)):
+            self.add(element_id, f"The {what} imports a module; scripts may not import anything.")
+            return False
+        self._collect_params(element_id, tree)
         return True
 
     def _collect_params(self, element_id: str, tree: ast.AST) -> None:

@@ -22,7 +22,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("/tasks", "Tasks"),
     Section("/start", "Start", frozenset({PRACTITIONER, TEAM_MANAGER})),
     Section("/families", "Families", frozenset({PRACTITIONER, TEAM_MANAGER, PROCESS_OWNER, ADMIN})),
-    Section("/dashboard", "Dashboard", frozenset({TEAM_MANAGER})),
+    Section("/dashboard", "Dashboard", frozenset({TEAM_MANAGER, PROCESS_OWNER})),
     Section("/api/v1/docs", "API reference", frozenset({PROCESS_OWNER})),
 )
 

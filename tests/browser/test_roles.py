@@ -28,7 +28,7 @@ ROLES = [
         "owner1",
         "Process owner (demo)",
         PARTNERSHIP,
-        ["Tasks", "Families", "API reference"],
+        ["Tasks", "Families", "Dashboard", "API reference"],
         id="process-owner",
     ),
     pytest.param("admin1", "Administrator (demo)", PARTNERSHIP, ["Tasks", "Families"], id="admin"),

@@ -80,7 +80,7 @@ ATTACKS: dict[str, tuple[str, str | None]] = {
     "xxe-parameter-entity": (REFUSED, None),
     "external-dtd": (REFUSED, None),
     "billion-laughs": (REFUSED, None),
-    "script-imports-os": (CONTAINED, "attack_script"),
+    "script-imports-os": (REFUSED, "attack_script"),
     "script-dunder-import": (REFUSED, "attack_script"),
     "gateway-class-bases": (REFUSED, "attack_gateway"),
     "timer-side-effect": (REFUSED, "attack_timer"),
