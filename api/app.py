@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
@@ -40,6 +40,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config["SESSION_COOKIE_SECURE"]),
+        # a signed-in page session ends after two hours without a request (refreshed on use)
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=2),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         API_TITLE="ThinkFamily API",
         API_VERSION="v1",

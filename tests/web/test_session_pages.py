@@ -430,3 +430,13 @@ def test_due_tags() -> None:
     later = calendar.add_working_days(now, 3)
     assert dates.uk_date(later) == "Thursday 24 December 2026"
     assert dates.due_tag(later, now, calendar) is None
+
+
+def test_a_page_session_expires_after_two_hours_without_use(
+    app: Flask, client: FlaskClient, sam: str
+) -> None:
+    sign_in(client, sam)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert cookie.expires is not None
+    assert app.permanent_session_lifetime.total_seconds() == 2 * 3600

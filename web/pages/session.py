@@ -323,6 +323,7 @@ def sign_in() -> ResponseReturnValue:
             problems.append({"field": "username", "message": SIGN_IN_FAILED})
         else:
             session.clear()  # no fixation: nothing from before sign-in survives
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without use
             session["user_id"] = user_id
             session["auth_version"] = auth_version
             rotate_csrf_token()
