@@ -406,3 +406,26 @@ def test_heatmap_of_an_unknown_process_is_a_404(app: Flask, client: FlaskClient)
     sign_in(app, client, "tess")
     assert client.get("/processes/nope/heatmap").status_code == 404
     assert client.get("/processes/nope/heatmap.json").status_code == 404
+
+
+def test_escalation_log_lists_cases_and_counts_learning_themes(
+    app: Flask, client: FlaskClient
+) -> None:
+    for theme in ("thresholds", "thresholds", "information_sharing"):
+        seed_instance(
+            app,
+            "escalation",
+            stage="Resolved: outcome statement shared",
+            status="completed",
+            started_at=EARLIER,
+            summary={"category": "threshold", "theme": theme, "stage_reached": 2},
+        )
+    seed_instance(app, "escalation", stage="Stage 1: practitioners", started_at=EARLIER)
+    sign_in(app, client, "tess")
+    page = text(client.get("/dashboard"))
+    log = page[page.index('id="escalation-log"') : page.index('id="timescales"')]
+    assert "Finished escalations by learning theme" in log
+    assert re.search(r"Thresholds</th>\s*<td[^>]*>\s*2", log)
+    assert re.search(r"Information sharing</th>\s*<td[^>]*>\s*1", log)
+    assert log.count('href="/instances/') == 4
+    assert "Not recorded yet" in log  # the open one has no theme until it ends

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from api.common.auth import requires_role
 from api.common.context import command_context
 from domain.processes import definitions
-from domain.reports import compliance, heatmap, workload
+from domain.reports import compliance, escalation_log, heatmap, workload
 from domain.reports.access import REPORT_ROLES, ensure_can_view_reports
 from web.reports import render_page
 
@@ -24,6 +24,8 @@ def dashboard() -> str:
     ensure_can_view_reports(ctx)
     all_agencies = request.args.get("agencies") == ALL_AGENCIES
     processes = workload.open_counts(ctx)
+    log = escalation_log.escalation_log(ctx)
+    theme_rows = [(theme.replace("_", " ").capitalize(), count) for theme, count in log.themes]
     return render_page(
         "dashboard/dashboard.html",
         processes=processes,
@@ -32,6 +34,8 @@ def dashboard() -> str:
         due_limit=workload.DUE_WORK_LIMIT,
         all_agencies=all_agencies,
         escalations=workload.escalation_counts(ctx),
+        escalation_log=log,
+        theme_rows=theme_rows,
         timescales=compliance.timescale_compliance(ctx),
         ethnicity=compliance.ethnicity_quality(ctx),
         agency_code=ctx.actor.agency_code if ctx.actor else None,
