@@ -121,14 +121,16 @@ def deploy_command(folder: Path, forms_dir: Path | None) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@click.option("--threads", default=8, type=int, help="Worker threads of the WSGI server")
 @with_appcontext
-def serve_command(host: str, port: int) -> None:
-    """Serve the API and pages."""
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the API and pages with the waitress WSGI server."""
     from flask import current_app
-    from werkzeug.serving import run_simple
+    from waitress import serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    click.echo(f"ThinkFamily serving on http://{host}:{port}/")
+    serve(app, host=host, port=port, threads=threads, ident="ThinkFamily")
 
 
 def register_cli(app: Flask) -> None:
