@@ -15,7 +15,10 @@ from typing import Any
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 import SpiffWorkflow.task as _task_module
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -77,7 +80,9 @@ _timer_module.datetime = _ClockedDateTime
 _task_module.time = _ClockedTime()
 
 
-def _serializer(script_engine_factory: Callable[[], Any]) -> BpmnWorkflowSerializer:
+def _serializer(
+    script_engine_factory: Callable[[], Any],
+) -> tuple[BpmnWorkflowSerializer, BpmnWorkflowConverter]:
     class SafeBpmnWorkflow(BpmnWorkflow):  # type: ignore[misc]
         """A workflow that always runs scripts in the restricted environment."""
 
@@ -86,10 +91,10 @@ def _serializer(script_engine_factory: Callable[[], Any]) -> BpmnWorkflowSeriali
             super().__init__(spec, subprocess_specs, **kwargs)
 
     registry = BpmnWorkflowSerializer.configure(DEFAULT_CONFIG)
-    BpmnWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
+    converter = BpmnWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
     serializer = BpmnWorkflowSerializer(registry)
     serializer.workflow_class = SafeBpmnWorkflow
-    return serializer
+    return serializer, converter
 
 
 def _subtree(task: Any) -> list[Any]:
@@ -201,7 +206,7 @@ class SpiffEngine:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.functions = build_functions(calendar, self.now)
         self.script_engine = safe_script_engine(self.functions)
-        self._serializer = _serializer(lambda: self.script_engine)
+        self._serializer, self._converter = _serializer(lambda: self.script_engine)
         self._compiler = BundleCompiler(
             self._serializer,
             self._serializer.workflow_class,
@@ -219,7 +224,7 @@ class SpiffEngine:
         token = _CLOCK.set(self._clock)
         calls: list[ServiceCall] = []
         try:
-            with operation_scope(params or {}) as outbox:
+            with operation_scope(params if params is not None else {}) as outbox:
                 yield calls
                 calls.extend(
                     ServiceCall(op, element, params) for op, element, params in outbox.calls
@@ -333,8 +338,16 @@ class SpiffEngine:
     def _load(self, process: CompiledProcess, serialized: str) -> BpmnWorkflow:
         try:
             instance = json.loads(serialized)
-            instance.update(json.loads(process.spec_json))
-            self._serializer.migrate(instance)
+            if instance.get(self._serializer.VERSION_KEY) == self._serializer.VERSION:
+                # current format: reuse the version's parsed specs (the registry passes
+                # already-restored objects through unchanged)
+                instance.pop(self._serializer.VERSION_KEY)
+                spec, subprocess_specs = self._specs(process)
+                instance["spec"] = spec
+                instance["subprocess_specs"] = dict(subprocess_specs)
+            else:
+                instance.update(json.loads(process.spec_json))
+                self._serializer.migrate(instance)
             workflow = self._serializer.from_dict(instance)
             if not isinstance(workflow, BpmnWorkflow):
                 raise TypeError("not a workflow")
@@ -383,9 +396,7 @@ class SpiffEngine:
         calls: list[ServiceCall],
         params: Mapping[str, Any] | None,
     ) -> ProcessState:
-        full = self._serializer.to_dict(workflow)
-        full.pop("spec", None)
-        full.pop("subprocess_specs", None)
+        full = self._state_dict(workflow)
         full[self._serializer.VERSION_KEY] = self._serializer.VERSION
         serialized = json.dumps(full, cls=self._serializer._encoder_cls, separators=(",", ":"))
         ready: list[UserTask] = []
@@ -403,7 +414,7 @@ class SpiffEngine:
             elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 active.add(bpmn_id)
             if task.state == TaskState.READY and task.task_spec.manual:
-                with operation_scope(params or {}):
+                with operation_scope(params if params is not None else {}):
                     ready.append(self._user_task(process, task))
             elif task.state == TaskState.WAITING:
                 timer = self._timer(process, task)
@@ -424,6 +435,19 @@ class SpiffEngine:
             service_calls=tuple(calls),
             tree_depth=depth,
         )
+
+    def _state_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The workflow as BpmnWorkflowConverter.to_dict writes it, without the specs.
+
+        The specs are stored once per version; converting them on every save only to drop
+        them again would cost more than the instance itself.
+        """
+        converter = self._converter
+        full: dict[str, Any] = WorkflowConverter.to_dict(converter, workflow)
+        full["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+        full["bpmn_events"] = converter.registry.convert(workflow.bpmn_events)
+        full["typename"] = "BpmnWorkflow"
+        return full
 
     def _user_task(self, process: CompiledProcess, task: Any) -> UserTask:
         info = process.tasks.get(task.task_spec.bpmn_id)
