@@ -62,6 +62,7 @@ def create_app(
     engine = SpiffEngine(calendar=calendar_service.latest_calendar, clock=the_clock)
     app.extensions["thinkfamily"] = {"engine": engine, "clock": the_clock, "settings": config}
     register_error_handlers(app)
+    app.teardown_appcontext(_release_calendar)
     from api.rest import register_api
 
     register_api(app)
@@ -72,6 +73,10 @@ def create_app(
 
     register_cli(app)
     return app
+
+
+def _release_calendar(_error: BaseException | None) -> None:
+    calendar_service.release_calendar_slot()
 
 
 def _engine_options(url: str) -> dict[str, Any]:

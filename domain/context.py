@@ -31,16 +31,29 @@ class Actor:
 
 @dataclass
 class Context:
-    """Everything a service needs; built per request or per timer firing."""
+    """Everything a service needs; built per request or per timer firing.
+
+    The working calendar is read from the database the first time a service asks for it,
+    so requests that compute no due date never query the calendar table.
+    """
 
     session: Session
     actor: Actor | None
     engine: WorkflowEngine
     clock: Callable[[], datetime]
-    calendar: WorkingCalendar
+    calendar_source: Callable[[], WorkingCalendar]
     settings: dict[str, Any] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def now(self) -> datetime:
         """Return the current instant from the injected clock."""
         return self.clock()
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working calendar as this unit of work sees it (loaded on first use)."""
+        return self.calendar_source()
+
+    @calendar.setter
+    def calendar(self, value: WorkingCalendar) -> None:
+        self.calendar_source = lambda: value

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Dialect, MetaData
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy import DateTime, Dialect, MetaData, Table, event
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -49,11 +50,44 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 @contextmanager
-def unit_of_work(session: Session) -> Iterator[Session]:
-    """Commit on success, roll back on any error: the one commit point."""
+def unit_of_work(session: Session, *, keep_loaded: bool = False) -> Iterator[Session]:
+    """Commit on success, roll back on any error: the one commit point.
+
+    `keep_loaded` keeps the committed objects' values in memory, so a response built from
+    what was just written reads nothing back.
+    """
     try:
         yield session
-        session.commit()
+        if keep_loaded:
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model maps, for batched Core statements on hot paths."""
+    return cast(Table, model.__table__)
+
+
+_READY_ROWS = "thinkfamily.ready_rows"
+
+
+def projected_ready_rows(session: Session) -> dict[int, list[Any]]:
+    """Ready task rows this session projected, by instance id (responses read them back).
+
+    Forgotten on rollback, when the projection no longer matches the database.
+    """
+    rows: dict[int, list[Any]] = session.info.setdefault(_READY_ROWS, {})
+    return rows
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_projections(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_READY_ROWS, None)

@@ -26,8 +26,7 @@ def current_actor() -> Actor | None:
     header = request.headers.get("Authorization", "")
     ctx = base_context(None)
     if header.lower().startswith("bearer "):
-        user = users.user_for_token(ctx, header[7:].strip())
-        actor = users.actor_of(user) if user else None
+        actor = users.actor_for_token(ctx, header[7:].strip())
     elif "user_id" in session and not request.path.startswith("/api/"):
         # the REST API takes bearer tokens only: a session cookie there would bypass CSRF checks
         user = users.find_user(ctx, int(session["user_id"]))

@@ -9,7 +9,7 @@ from typing import Any, cast
 from flask import current_app, g
 
 from api.common.extensions import db
-from domain.calendar.service import current_calendar
+from domain.calendar.service import calendar_slot
 from domain.context import Actor, Context
 from engine import WorkflowEngine
 
@@ -29,7 +29,7 @@ def base_context(actor: Actor | None) -> Context:
         actor=actor,
         engine=cast(WorkflowEngine, registry["engine"]),
         clock=clock,
-        calendar=current_calendar(session),
+        calendar_source=calendar_slot(session),
         settings=registry["settings"],
     )
 

@@ -45,7 +45,58 @@ CONVENTION = (
 
 _CACHE: dict[tuple[object, ...], WorkingCalendar] = {}
 _SETTINGS: dict[str, object] = {"weekend": (5, 6), "close_time": time(17, 0)}
-_LOADED: ContextVar[WorkingCalendar | None] = ContextVar("loaded_calendar", default=None)
+
+
+class CalendarSlot:
+    """The calendar of one unit of work, read from the table the first time it is needed."""
+
+    __slots__ = ("_calendar", "_session")
+
+    def __init__(self, session: Session) -> None:
+        self._session: Session | None = session
+        self._calendar: WorkingCalendar | None = None
+
+    def __call__(self) -> WorkingCalendar:
+        if self._calendar is None:
+            if self._session is None:  # released unread: never reopen a finished session
+                return _fallback_calendar()
+            # read mid-change by services that write other tables: no early flush (code that
+            # changes the calendar flushes and calls `current_calendar` itself)
+            with self._session.no_autoflush:
+                self._calendar = _load_calendar(self._session)
+        return self._calendar
+
+    def reload(self) -> WorkingCalendar:
+        """Read the table again (after this unit of work changed it)."""
+        if self._session is None:  # pragma: no cover - current_calendar replaces released slots
+            return self()
+        self._calendar = _load_calendar(self._session)
+        return self._calendar
+
+    def release(self) -> None:
+        """End the unit of work: keep what was read, never read through its session again."""
+        self._session = None
+
+
+_LOADED: ContextVar[CalendarSlot | None] = ContextVar("calendar_slot", default=None)
+
+
+def release_calendar_slot() -> None:
+    """Detach this thread's calendar from its unit of work (at the end of every app context).
+
+    A slot left bound would let a later engine call open a transaction on a session that
+    nobody closes any more.
+    """
+    slot = _LOADED.get()
+    if slot is not None:
+        slot.release()
+
+
+def calendar_slot(session: Session) -> CalendarSlot:
+    """Start a unit of work's calendar: `latest_calendar` in this thread or task reads it."""
+    slot = CalendarSlot(session)
+    _LOADED.set(slot)
+    return slot
 
 
 def configure(*, weekend: tuple[int, ...], close_time: time) -> None:
@@ -69,7 +120,17 @@ def current_calendar(session: Session) -> WorkingCalendar:
     Also makes it the calendar `latest_calendar` returns in this thread or task, so the
     engine's working-day functions use the table as this unit of work sees it.
     """
-    rows = session.execute(select(CalendarDay.day, CalendarDay.kind, CalendarDay.reason)).all()
+    slot = _LOADED.get()
+    if slot is None or slot._session is not session:
+        slot = calendar_slot(session)
+    return slot.reload()
+
+
+_ALL_DAYS = select(CalendarDay.day, CalendarDay.kind, CalendarDay.reason)
+
+
+def _load_calendar(session: Session) -> WorkingCalendar:
+    rows = session.execute(_ALL_DAYS).all()
     key = (
         tuple(sorted((r.day, r.kind, r.reason) for r in rows if r.kind in ADJUSTMENT_KINDS)),
         _SETTINGS["weekend"],
@@ -86,7 +147,6 @@ def current_calendar(session: Session) -> WorkingCalendar:
             close_time=close,
         )
         _CACHE[key] = calendar
-    _LOADED.set(calendar)
     return calendar
 
 
@@ -96,9 +156,14 @@ def latest_calendar() -> WorkingCalendar:
     Prefers the one loaded in this thread or task (every request and every timer firing
     loads it first), then the one loaded most recently anywhere in the process.
     """
-    loaded = _LOADED.get()
-    if loaded is not None:
-        return loaded
+    slot = _LOADED.get()
+    if slot is not None:
+        return slot()
+    return _fallback_calendar()
+
+
+def _fallback_calendar() -> WorkingCalendar:
+    """The calendar loaded most recently anywhere in the process, else the library's alone."""
     for calendar in list(_CACHE.values()):
         return calendar
     weekend, close = _configured()

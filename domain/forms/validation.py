@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,8 +36,7 @@ def validate_form(
     Blank strings and None count as unanswered. Questions with `x-options-from` are checked for
     type only, unless `dynamic_choices` supplies the allowed (value, label) pairs.
     """
-    effective = _effective_schema(schema, dynamic_choices or {})
-    validator = Draft202012Validator(effective, format_checker=_FORMATS)
+    validator = _validator(schema, dynamic_choices or {})
     found: list[FieldError] = []
     ranks: dict[FieldError, int] = {}
     for error in validator.iter_errors(_drop_blanks(data)):
@@ -73,6 +74,36 @@ def _display_order(schema: Mapping[str, Any], pointer: str) -> tuple[int, ...]:
         sub = sub_names.index(parts[2]) if parts[2] in sub_names else len(sub_names)
         return (*key, int(parts[1]) + 1, sub)
     return key
+
+
+_VALIDATORS: OrderedDict[tuple[int, tuple[Any, ...]], tuple[Mapping[str, Any], Any]] = OrderedDict()
+_VALIDATORS_MAX = 256
+_VALIDATORS_LOCK = threading.Lock()
+
+
+def _validator(schema: Mapping[str, Any], dynamic: Mapping[str, Sequence[tuple[str, str]]]) -> Any:
+    """A validator for the schema with these options, reused while the schema object lives.
+
+    Forms come from cached process versions, so the same schema object is validated against
+    again and again; the entry holds the schema itself, so its id cannot be reused meanwhile.
+    """
+    key = (
+        id(schema),
+        tuple(
+            sorted((source, tuple(v for v, _ in options)) for source, options in dynamic.items())
+        ),
+    )
+    with _VALIDATORS_LOCK:
+        cached = _VALIDATORS.get(key)
+        if cached is not None and cached[0] is schema:
+            _VALIDATORS.move_to_end(key)
+            return cached[1]
+    validator = Draft202012Validator(_effective_schema(schema, dynamic), format_checker=_FORMATS)
+    with _VALIDATORS_LOCK:
+        _VALIDATORS[key] = (schema, validator)
+        while len(_VALIDATORS) > _VALIDATORS_MAX:
+            _VALIDATORS.popitem(last=False)
+    return validator
 
 
 def _effective_schema(

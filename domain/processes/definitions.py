@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from domain import errors
 from domain.audit import service as audit
@@ -151,22 +151,63 @@ def get_version(ctx: Context, key: str, number: int) -> ProcessVersion:
     return version
 
 
+_LATEST_VERSION = (
+    select(ProcessVersion)
+    .join(ProcessDefinition)
+    .where(ProcessDefinition.key == bindparam("key"))
+    .order_by(ProcessVersion.number.desc())
+    .limit(1)
+)
+
+
 def latest_version(ctx: Context, key: str) -> ProcessVersion:
     """Return the newest version of a process or raise NotFoundError."""
-    definition = get_definition(ctx, key)
-    if not definition.versions:
+    version = ctx.session.scalar(_LATEST_VERSION, {"key": key})
+    if version is None:
+        get_definition(ctx, key)  # no such process: 404 naming the process
         raise errors.NotFoundError("That process has no deployed version.")
-    return definition.versions[-1]
+    return version
 
 
-def parameters_for(ctx: Context, version: ProcessVersion) -> dict[str, Any]:
+class ProcessParameters(Mapping[str, Any]):
+    """The effective parameters of a version: the diagram's defaults overlaid with owners' values.
+
+    Owners' values are read on first use, so an engine step that reads no `param(...)` costs
+    no query.
+    """
+
+    def __init__(self, ctx: Context, version: ProcessVersion) -> None:
+        compiled = compiled_of(version)
+        self._ctx = ctx
+        self._key = compiled.key
+        self._defaults = dict(compiled.parameters or {})
+        self._values: dict[str, Any] | None = None
+
+    def _loaded(self) -> dict[str, Any]:
+        if self._values is None:
+            values = dict(self._defaults)
+            rows = self._ctx.session.execute(
+                select(ProcessParameter.name, ProcessParameter.value).where(
+                    ProcessParameter.process_key == self._key
+                )
+            )
+            values.update({name: value for name, value in rows})
+            self._values = values
+        return self._values
+
+    def __getitem__(self, name: str) -> Any:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+def parameters_for(ctx: Context, version: ProcessVersion) -> ProcessParameters:
     """Return the effective parameters: the diagram's defaults overlaid with owners' values."""
-    values = dict(version.parameters or {})
-    rows = ctx.session.scalars(
-        select(ProcessParameter).where(ProcessParameter.process_key == version.definition.key)
-    )
-    values.update({row.name: row.value for row in rows})
-    return values
+    return ProcessParameters(ctx, version)
 
 
 def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessParameter:

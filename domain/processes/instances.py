@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from domain.context import Context
+from domain.db import projected_ready_rows
 from domain.processes.models import HumanTask, ProcessInstance, TimerRow
 
 
@@ -32,7 +33,10 @@ def list_instances(
 
 
 def ready_tasks(ctx: Context, instance_id: int) -> Sequence[HumanTask]:
-    """Ready task rows of an instance."""
+    """Ready task rows of an instance (as this unit of work projected them, if it did)."""
+    projected = projected_ready_rows(ctx.session).get(instance_id)
+    if projected is not None:
+        return list(projected)
     query = select(HumanTask).where(
         HumanTask.instance_id == instance_id, HumanTask.status == "ready"
     )

@@ -39,14 +39,19 @@ class ProcessVersion(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    # large, immutable columns: loaded only when used (inboxes list many tasks)
-    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
-    bpmn: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
-    forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
-    tasks: Mapped[dict[str, Any]] = mapped_column(JSON)
-    element_names: Mapped[dict[str, str]] = mapped_column(JSON)
+    # the immutable content, loaded together when first used (running cases read it from the
+    # compiled-version cache, so inboxes and task completions never parse it)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True, deferred_group="content")
+    bpmn: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True, deferred_group="content")
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True, deferred_group="content")
+    tasks: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True, deferred_group="content")
+    element_names: Mapped[dict[str, str]] = mapped_column(
+        JSON, deferred=True, deferred_group="content"
+    )
     start_form: Mapped[str | None] = mapped_column(String(200))
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, deferred=True, deferred_group="content"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -111,10 +116,12 @@ class HumanTask(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_uuid"),
         Index("ix_human_tasks_inbox", "status", "lane", "agency_code"),
+        # an instance's ready tasks, found without reading its completed history
+        Index("ix_human_tasks_instance_status", "instance_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
     task_uuid: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
@@ -142,7 +149,7 @@ class TimerRow(Base):
     __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
     task_uuid: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, Update, bindparam, delete, insert, inspect, select, update
+from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
+from domain.db import Base, projected_ready_rows, table_of
 from domain.families import service as families
 from domain.families.models import Family
 from domain.forms import validate_form
@@ -81,10 +85,10 @@ def start_process(
     version = definitions.latest_version(ctx, process_key)
     compiled = definitions.compiled_of(version)
     payload = {k: v for k, v in data.items() if k not in SYSTEM_KEYS}
-    if version.start_form:
+    if compiled.start_form:
         _check_form(
             ctx,
-            _without_system_keys(version.forms.get(version.start_form)),
+            _without_system_keys(compiled.forms.get(compiled.start_form)),
             payload,
             _int_or_none(payload.get("family_id")),
         )
@@ -101,23 +105,21 @@ def start_process(
     instance = ProcessInstance(
         version_id=version.id,
         process_key=process_key,
+        reference=None,
         status="active",
-        state=b"",
+        lock_version=0,
         started_by=ctx.actor.user_id if ctx.actor else None,
         started_agency_id=ctx.actor.agency_id if ctx.actor else None,
         parent_instance_id=parent_instance_id,
         family_id=_int_or_none(payload.get("family_id")),
         subject_person_ids=[int(p) for p in payload.get("subject_person_ids") or []],
         started_at=now,
-        updated_at=now,
+        ended_at=None,
+        end_reason=None,
         summary={},
     )
     instance.version = version
-    ctx.session.add(instance)
-    ctx.session.flush()
-    instance.reference = f"{REFERENCE_PREFIX.get(process_key, 'PRC')}-{instance.id:06d}"
-    audit.record(ctx, "process.started", ("process_instance", instance.id), instance_id=instance.id)
-    apply_state(ctx, instance, compiled, state)
+    apply_state(ctx, instance, compiled, state, open_rows=[], new=True)
     return instance
 
 
@@ -189,7 +191,9 @@ def complete_task(
     """Complete a ready task with form data validated against its JSON Schema."""
     from domain.processes import tasks as task_service
 
-    task = task_service.get_task(ctx, task_id)
+    task, open_rows = task_service.get_task_for_work(ctx, task_id)
+    if ctx.actor is not None and not task_service.can_see(ctx.actor, task):
+        raise errors.NotFoundError("No task with that id.")
     task_service.ensure_can_work(ctx, task)
     if task.status != "ready":
         raise errors.ConflictError("The task is no longer awaiting input.")
@@ -197,11 +201,11 @@ def complete_task(
     if expected_version is not None and instance.lock_version != expected_version:
         raise errors.ConflictError("The case changed since you loaded it. Reload and try again.")
     version = instance.version
-    schema = version.forms.get(task.form_key) if task.form_key else None
+    compiled = definitions.compiled_of(version)
+    schema = compiled.forms.get(task.form_key) if task.form_key else None
     if task.form_key and schema is None:
         raise errors.ConflictError("The task's form is missing from its process version.")
     _check_form(ctx, schema, data, instance.family_id)
-    compiled = definitions.compiled_of(version)
     state = _engine_call(
         lambda: ctx.engine.complete_task(
             compiled,
@@ -211,18 +215,25 @@ def complete_task(
             params=definitions.parameters_for(ctx, version),
         )
     )
-    task.status = "completed"
-    task.completed_at = ctx.now()
-    task.completed_by = ctx.actor.user_id if ctx.actor else None
-    task.data = dict(data)
-    audit.record(
+    _write_row(
+        ctx,
+        _COMPLETE_TASK,
+        task,
+        {
+            "status": "completed",
+            "completed_at": ctx.now(),
+            "completed_by": ctx.actor.user_id if ctx.actor else None,
+            "data": dict(data),
+        },
+    )
+    completed = audit.entry(
         ctx,
         "task.completed",
         ("human_task", task.id),
         instance_id=instance.id,
         element=task.element_id,
     )
-    apply_state(ctx, instance, compiled, state)
+    apply_state(ctx, instance, compiled, state, open_rows=open_rows, first_events=[completed])
     return task
 
 
@@ -252,6 +263,7 @@ def terminate(ctx: Context, *, instance_id: int, reason: str) -> ProcessInstance
     instance.active_elements = []
     for task in _open_tasks(ctx, instance.id):
         task.status = "cancelled"
+    projected_ready_rows(ctx.session)[instance.id] = []
     ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
     audit.record(
         ctx, "process.terminated", ("process_instance", instance.id), instance_id=instance.id
@@ -268,42 +280,95 @@ def get_instance(ctx: Context, instance_id: int) -> ProcessInstance:
     return instance
 
 
+_OPEN_TASKS = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
+    .options(lazyload(HumanTask.instance))  # the caller holds the instance already
+)
+
+
 def _open_tasks(ctx: Context, instance_id: int) -> list[HumanTask]:
-    query = select(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.status == "ready"
-    )
-    return list(ctx.session.scalars(query))
+    return list(ctx.session.scalars(_OPEN_TASKS, {"instance_id": instance_id}))
 
 
 def apply_state(
-    ctx: Context, instance: ProcessInstance, compiled: CompiledProcess, state: ProcessState
-) -> None:
-    """Store a new engine state and project tasks, timers, summary and service calls from it."""
+    ctx: Context,
+    instance: ProcessInstance,
+    compiled: CompiledProcess,
+    state: ProcessState,
+    *,
+    open_rows: Sequence[HumanTask] | None = None,
+    first_events: Sequence[dict[str, Any]] = (),
+    new: bool = False,
+) -> list[HumanTask]:
+    """Store a new engine state and project tasks, timers, summary and service calls from it.
+
+    `open_rows` are the instance's ready task rows if the caller already read them; `new`
+    marks an instance not yet in the database (`instance` is then a transient object that
+    becomes persistent here). Rows are written with prepared statements, each change once,
+    and the loaded objects are updated to match; the audit entries (`first_events`, then the
+    ones written here) and timer rows go in one batch each. Returns the ready task rows.
+
+    Raises StaleDataError when another transaction changed the instance meanwhile.
+    """
+    existing = list(_open_tasks(ctx, instance.id) if open_rows is None else open_rows)
     now = ctx.now()
-    instance.state = pack(state.serialized)
-    instance.updated_at = now
     summary = dict(instance.summary or {})
     previous_stage = summary.get("stage")
     summary.update({k: state.data[k] for k in SUMMARY_KEYS if k in state.data})
     stage = _current_stage(previous_stage, state)
     if stage is not None:
         summary["stage"] = stage
-    instance.summary = summary
-    instance.current_stage = str(stage) if stage else _stage_of(state)
-    instance.active_elements = list(state.active_elements)
-    instance.completed_elements = list(state.completed_elements)
     if state.tree_depth > DEPTH_WARNING:
         log.warning("instance %s task tree depth %s", instance.id, state.tree_depth)
-    _sync_tasks(ctx, instance, state)
-    _sync_timers(ctx, instance, state)
-    if state.completed and instance.status == "active":
-        instance.status = "completed"
-        instance.ended_at = now
-        audit.record(
-            ctx, "process.completed", ("process_instance", instance.id), instance_id=instance.id
+    just_completed = state.completed and instance.status == "active"
+    status = "completed" if just_completed else instance.status
+    values: dict[str, Any] = {
+        "state": pack(state.serialized),
+        "updated_at": now,
+        "summary": summary,
+        "current_stage": str(stage) if stage else _stage_of(state),
+        "active_elements": list(state.active_elements),
+        "completed_elements": list(state.completed_elements),
+        "status": status,
+        "ended_at": now if just_completed else instance.ended_at,
+        "next_timer_due_at": state.next_timer_due_at if status == "active" else None,
+    }
+    entries: list[dict[str, Any]] = []
+    if new:
+        _insert_instance(ctx, instance, values)
+        entries.append(
+            audit.entry(
+                ctx, "process.started", ("process_instance", instance.id), instance_id=instance.id
+            )
         )
-    instance.next_timer_due_at = state.next_timer_due_at if instance.status == "active" else None
+    else:
+        _update_instance(ctx, instance, values)
+        _clear_timers(ctx, instance.id)
+    ready, new_rows = _sync_tasks(ctx, instance, state, existing)
+    entries.extend(first_events)
+    entries.extend(
+        audit.entry(
+            ctx,
+            "task.created",
+            ("human_task", row.id),
+            instance_id=instance.id,
+            element=row.element_id,
+        )
+        for row in new_rows
+    )
+    if just_completed:
+        entries.append(
+            audit.entry(
+                ctx, "process.completed", ("process_instance", instance.id), instance_id=instance.id
+            )
+        )
+    audit.write(ctx, entries)
+    _add_timers(ctx, instance, state)
     handle_service_calls(ctx, instance, state.service_calls)
+    ready.sort(key=lambda row: row.id)
+    projected_ready_rows(ctx.session)[instance.id] = ready
+    return ready
 
 
 def _current_stage(previous: Any, state: ProcessState) -> Any:
@@ -324,65 +389,173 @@ def _stage_of(state: ProcessState) -> str | None:
     return state.ready_tasks[0].title if state.ready_tasks else None
 
 
-def _sync_tasks(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
-    existing = {t.task_uuid: t for t in _open_tasks(ctx, instance.id)}
+def _sync_tasks(
+    ctx: Context, instance: ProcessInstance, state: ProcessState, existing: Sequence[HumanTask]
+) -> tuple[list[HumanTask], list[HumanTask]]:
+    """Cancel rows of tasks no longer ready and add rows for newly ready ones: (ready, new)."""
+    by_uuid = {t.task_uuid: t for t in existing if t.status == "ready"}
     ready_ids = {t.id for t in state.ready_tasks}
-    for task_uuid, row in existing.items():
+    for task_uuid, row in by_uuid.items():
         if task_uuid not in ready_ids:
-            row.status = "cancelled"
+            _write_row(ctx, _CANCEL_TASK, row, {"status": "cancelled"})
     created = ctx.now()
+    ready: list[HumanTask] = []
     new_rows: list[HumanTask] = []
     for task in state.ready_tasks:
-        if task.id in existing:
+        known = by_uuid.get(task.id)
+        if known is not None:
+            ready.append(known)
             continue
         due = task.due_at
         if due is None and task.due_working_days is not None:
             due = ctx.calendar.add_working_days(created, task.due_working_days)
-        new_rows.append(
-            HumanTask(
-                instance_id=instance.id,
-                task_uuid=task.id,
-                element_id=task.element_id,
-                title=task.title,
-                lane=task.lane,
-                form_key=task.form_key,
-                agency_code=task.agency,
-                assignee=task.assignee,
-                status="ready",
-                created_at=created,
-                due_at=due,
-            )
-        )
-    if not new_rows:
-        return
-    ctx.session.add_all(new_rows)
-    ctx.session.flush()
-    for row in new_rows:
-        audit.record(
-            ctx,
-            "task.created",
-            ("human_task", row.id),
-            instance_id=instance.id,
-            element=row.element_id,
-        )
+        values: dict[str, Any] = {
+            "instance_id": instance.id,
+            "task_uuid": task.id,
+            "element_id": task.element_id,
+            "title": task.title,
+            "lane": task.lane,
+            "form_key": task.form_key,
+            "agency_code": task.agency,
+            "assignee": task.assignee,
+            "status": "ready",
+            "created_at": created,
+            "due_at": due,
+            "claimed_by": None,
+            "claimed_at": None,
+            "completed_by": None,
+            "completed_at": None,
+            "data": None,
+        }
+        task_id = ctx.session.execute(_INSERT_TASK, values).scalar_one()
+        row = HumanTask(id=task_id, instance=instance, **values)
+        _make_persistent(ctx, row)
+        new_rows.append(row)
+        ready.append(row)
+    return ready, new_rows
 
 
-def _sync_timers(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
-    ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
-    if instance.status != "active" or state.completed:
+# Prepared statements for the rows every start, completion and timer firing writes: built
+# once, each executed once per change (the ORM's unit of work would cost several times more).
+_INSTANCES = table_of(ProcessInstance)
+_TASKS = table_of(HumanTask)
+_INSTANCE_STATE = (
+    "state",
+    "updated_at",
+    "summary",
+    "current_stage",
+    "active_elements",
+    "completed_elements",
+    "status",
+    "ended_at",
+    "next_timer_due_at",
+)
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_SET_REFERENCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("b_id"))
+    .values(reference=bindparam("reference"))
+)
+_UPDATE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.lock_version == bindparam("b_lock"))
+    .values({name: bindparam(name) for name in (*_INSTANCE_STATE, "lock_version")})
+)
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_COMPLETE_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ready")
+    .values(
+        status=bindparam("status"),
+        completed_at=bindparam("completed_at"),
+        completed_by=bindparam("completed_by"),
+        data=bindparam("data"),
+    )
+)
+_CANCEL_TASK = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ready")
+    .values(status=bindparam("status"))
+)
+_DELETE_TIMERS = delete(table_of(TimerRow)).where(
+    table_of(TimerRow).c.instance_id == bindparam("b_instance")
+)
+
+
+def _make_persistent(ctx: Context, row: Base) -> None:
+    """Add a row just inserted by statement to the session as if loaded (no second INSERT)."""
+    make_transient_to_detached(row)
+    ctx.session.add(row)
+
+
+def _write_row(ctx: Context, statement: Update, row: Base, values: dict[str, Any]) -> None:
+    """Update one loaded row by statement and keep the loaded object in step."""
+    identity = inspect(row).identity
+    if identity is None:  # pragma: no cover - only loaded rows are written this way
+        raise StaleDataError("the row is not in the database")
+    result = ctx.session.execute(statement, {"b_id": identity[0], **values})
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise StaleDataError("the task row changed in another transaction")
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+
+
+def _insert_instance(ctx: Context, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """Insert a new instance with its first state; give it its reference; make it persistent."""
+    columns = {
+        c.key: getattr(instance, c.key)
+        for c in _INSTANCES.columns
+        if c.key not in ("id", "reference") and c.key not in values
+    }
+    columns.update(values, lock_version=1)
+    instance_id = ctx.session.execute(_INSERT_INSTANCE, columns).scalar_one()
+    reference = f"{REFERENCE_PREFIX.get(instance.process_key, 'PRC')}-{instance_id:06d}"
+    ctx.session.execute(_SET_REFERENCE, {"b_id": instance_id, "reference": reference})
+    for name, value in columns.items():
+        setattr(instance, name, value)
+    instance.id = instance_id
+    instance.reference = reference
+    _make_persistent(ctx, instance)
+
+
+def _update_instance(ctx: Context, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """Write a new state under the optimistic lock; keep the loaded instance in step."""
+    lock = instance.lock_version
+    params = {**values, "lock_version": lock + 1, "b_id": instance.id, "b_lock": lock}
+    result = ctx.session.execute(_UPDATE_INSTANCE, params)
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise StaleDataError("the process instance changed in another transaction")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    set_committed_value(instance, "lock_version", lock + 1)
+
+
+def _clear_timers(ctx: Context, instance_id: int) -> None:
+    """Delete the instance's timer rows (they are rewritten from the new state)."""
+    for obj in list(ctx.session.identity_map.values()):
+        if isinstance(obj, TimerRow) and obj.instance_id == instance_id:
+            ctx.session.expunge(obj)
+    ctx.session.execute(_DELETE_TIMERS, {"b_instance": instance_id})
+
+
+def _add_timers(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
+    if instance.status != "active" or state.completed or not state.waiting_timers:
         return
-    for timer in state.waiting_timers:
-        ctx.session.add(
-            TimerRow(
-                instance_id=instance.id,
-                task_uuid=timer.task_id,
-                element_id=timer.element_id,
-                title=timer.title,
-                due_at=timer.due_at,
-                status="waiting",
-                attempts=0,
-            )
-        )
+    ctx.session.execute(
+        insert(table_of(TimerRow)),
+        [
+            {
+                "instance_id": instance.id,
+                "task_uuid": timer.task_id,
+                "element_id": timer.element_id,
+                "title": timer.title,
+                "due_at": timer.due_at,
+                "status": "waiting",
+                "attempts": 0,
+            }
+            for timer in state.waiting_timers
+        ],
+    )
 
 
 def version_of(instance: ProcessInstance) -> ProcessVersion:

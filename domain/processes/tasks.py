@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, bindparam, or_, select, update
+from sqlalchemy.orm import aliased, contains_eager, defaultload
 
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
 from domain.lanes import LANES, PROCESS_OWNER, lanes_for
-from domain.processes.models import HumanTask
+from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion
 
 
 def _actor(ctx: Context) -> Actor:
@@ -21,12 +22,49 @@ def _actor(ctx: Context) -> Actor:
     return ctx.actor
 
 
+_SAME_INSTANCE = aliased(HumanTask)
+_FOR_WORK = (
+    select(HumanTask)
+    .join(HumanTask.instance)
+    .join(ProcessInstance.version)
+    .join(ProcessVersion.definition)
+    .where(
+        HumanTask.instance_id
+        == select(_SAME_INSTANCE.instance_id)
+        .where(_SAME_INSTANCE.id == bindparam("task_id"))
+        .scalar_subquery(),
+        HumanTask.status == "ready",
+    )
+    .options(
+        contains_eager(HumanTask.instance)
+        .contains_eager(ProcessInstance.version)
+        .contains_eager(ProcessVersion.definition),
+        defaultload(HumanTask.instance).undefer(ProcessInstance.state),
+    )
+    .order_by(HumanTask.id)
+)
+
+
 def get_task(ctx: Context, task_id: int) -> HumanTask:
     """Return a task row or raise NotFoundError."""
     task = ctx.session.get(HumanTask, task_id)
     if task is None:
         raise errors.NotFoundError("No task with that id.")
     return task
+
+
+def get_task_for_work(ctx: Context, task_id: int) -> tuple[HumanTask, list[HumanTask]]:
+    """Return a task and every ready task of its instance (raise NotFoundError).
+
+    One prepared query loads what completing a ready task needs: the instance with its
+    stored state, its pinned process version, and the instance's ready task rows, the task
+    among them. A task that is no longer ready is returned alone, for the caller to refuse.
+    """
+    rows = list(ctx.session.scalars(_FOR_WORK, {"task_id": task_id}).unique())
+    task = next((row for row in rows if row.id == task_id), None)
+    if task is None:
+        return get_task(ctx, task_id), []
+    return task, rows
 
 
 def can_work(actor: Actor, task: HumanTask) -> bool:

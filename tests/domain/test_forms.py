@@ -505,6 +505,26 @@ def test_dynamic_choices_are_only_type_checked_unless_given() -> None:
     assert errors_of(VALID, dynamic_choices=staff) == []
 
 
+def test_the_same_form_follows_its_current_choices() -> None:
+    # validators are reused per form and per set of choices: a new option counts at once
+    before = {"staff": [("u42", "A worker")]}
+    after = {"staff": [("u42", "A worker"), ("u43", "A new worker")]}
+    answer = {**VALID, "lead": "u43"}
+    assert errors_of(answer, dynamic_choices=before) == [
+        ("#/lead", "lead", "Select lead professional")
+    ]
+    assert errors_of(answer, dynamic_choices=after) == []
+    assert errors_of(answer, dynamic_choices=before) != []
+    assert errors_of(answer) == []
+
+
+def test_a_changed_form_is_not_validated_with_its_old_rules() -> None:
+    schema = json.loads(json.dumps(SCHEMA))
+    assert validate_form(schema, {**VALID, "zzz": 1}) != []
+    relaxed = {**schema, "additionalProperties": True}  # a new schema object, same shape
+    assert validate_form(relaxed, {**VALID, "zzz": 1}) == []
+
+
 def test_dependent_required_names_the_missing_field() -> None:
     schema = {
         **SCHEMA,

@@ -38,6 +38,10 @@ class TimerSchema(Schema):
     status = fields.String()
 
 
+_TIMER_LIST = TimerSchema(many=True)
+_TASK_LIST = UserTaskSchema(many=True)  # schemas are built once: dumping keeps no state
+
+
 class InstanceSchema(Schema):
     """An instance with its ready tasks."""
 
@@ -60,7 +64,7 @@ class InstanceSchema(Schema):
     def get_ready_tasks(self, instance: ProcessInstance) -> list[dict[str, Any]]:
         """Ready tasks of the instance."""
         tasks = instance_queries.ready_tasks(command_context(), instance.id)
-        result: list[dict[str, Any]] = UserTaskSchema(many=True).dump(tasks)
+        result: list[dict[str, Any]] = _TASK_LIST.dump(tasks)
         return result
 
 
@@ -75,12 +79,12 @@ class InstanceDetailSchema(InstanceSchema):
     def get_history(self, instance: ProcessInstance) -> list[dict[str, Any]]:
         """Completed tasks, oldest first."""
         tasks = instance_queries.completed_tasks(command_context(), instance.id)
-        result: list[dict[str, Any]] = UserTaskSchema(many=True).dump(tasks)
+        result: list[dict[str, Any]] = _TASK_LIST.dump(tasks)
         return result
 
     def get_timers(self, instance: ProcessInstance) -> list[dict[str, Any]]:
         """Waiting timers, soonest first."""
-        result: list[dict[str, Any]] = TimerSchema(many=True).dump(
+        result: list[dict[str, Any]] = _TIMER_LIST.dump(
             instance_queries.timers(command_context(), instance.id)
         )
         return result
@@ -111,7 +115,7 @@ class TerminateSchema(StrictSchema):
 def start_instance(payload: dict[str, Any]) -> ProcessInstance:
     """Start a process; it runs to its first wait state in this request."""
     ctx = command_context()
-    with unit_of_work(ctx.session), errors_under("#/data"):
+    with unit_of_work(ctx.session, keep_loaded=True), errors_under("#/data"):
         instance = runtime.start_process(
             ctx, process_key=payload["process_key"], data=payload["data"]
         )

@@ -98,9 +98,8 @@ def get_task(task_id: int) -> HumanTask:
 @bp.alt_response(422, description="The form data is not valid (each invalid field named)")
 def complete_task(payload: dict[str, Any], task_id: int) -> Any:
     """Complete a task with form data; returns the instance with its new ready tasks."""
-    _visible_task(task_id)
     ctx = command_context()
-    with unit_of_work(ctx.session), errors_under("#/data"):
+    with unit_of_work(ctx.session, keep_loaded=True), errors_under("#/data"):
         task = runtime.complete_task(
             ctx,
             task_id=task_id,
