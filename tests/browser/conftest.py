@@ -24,6 +24,7 @@ screenshots, which want the demo data exactly as loaded) run first, and modules 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import threading
@@ -51,9 +52,13 @@ from domain.demo import DEMO_PASSWORD
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
+# A second run at the same time (CI runs the SQLite and PostgreSQL suites side by side) points
+# these elsewhere, so the two runs never write the same picture.
+ARTIFACTS = Path(os.environ.get("THINKFAMILY_TEST_ARTIFACTS") or ROOT / "test-artifacts")
 SCREENSHOTS = ARTIFACTS / "screenshots"
-README_SCREENSHOTS = ROOT / "docs" / "screenshots"
+README_SCREENSHOTS = Path(
+    os.environ.get("THINKFAMILY_README_SCREENSHOTS") or ROOT / "docs" / "screenshots"
+)
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
