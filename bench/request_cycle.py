@@ -4,7 +4,9 @@
     2-user-task referral process, and the same plus one database commit;
 (b) the same through the API on SQLite: start-to-first-task and complete-a-task medians;
 (c) stored bytes per waiting instance;
-(d) per-completion cost at 10 and at 1,000 completed tasks in one instance.
+(d) per-completion cost after 10 and after 1,000 completed tasks in one instance.
+
+Baseline and API calls alternate round by round, so both see the same machine load.
 Run: .venv/bin/python bench/request_cycle.py
 """
 
@@ -29,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import LargeBinary, create_engine, text  # noqa: E402
 
 RUNS = 300
+HISTORY_RUNS = 50
 PASSWORD = "bench-password-123"
 
 
@@ -45,59 +48,76 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def raw_cycle() -> tuple[float, float]:
-    """Median ms of the raw start and of load → complete → steps → save."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(HERE / "referral_2task.bpmn"))
-    spec = parser.get_spec("bench_referral")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+def interleaved(runs: int, *calls: Callable[[], object]) -> list[list[float]]:
+    """Time each call once per round, round after round; return the samples of each call.
 
-    def start() -> str:
-        wf = BpmnWorkflow(spec)
+    Interleaving puts the baseline and the API through the same moments of machine load,
+    so their ratio holds steady on a busy machine where separate passes would drift apart.
+    """
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(runs):
+        for call, out in zip(calls, samples, strict=True):
+            t0 = time.perf_counter()
+            call()
+            out.append(time.perf_counter() - t0)
+    return samples
+
+
+class RawCycle:
+    """The raw SpiffWorkflow request cycle for the same 2-user-task process."""
+
+    def __init__(self) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_file(str(HERE / "referral_2task.bpmn"))
+        self.spec = parser.get_spec("bench_referral")
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
+        self.stored = self.start()
+
+    def start(self) -> str:
+        """Create, run to the first user task, save."""
+        wf = BpmnWorkflow(self.spec)
         wf.do_engine_steps()
-        return str(serializer.serialize_json(wf))
+        return str(self.serializer.serialize_json(wf))
 
-    starts = timed(start, RUNS)
-    stored = start()
-
-    def cycle() -> None:
-        wf = serializer.deserialize_json(stored)
+    def cycle(self) -> None:
+        """Load, complete the first task, run on, save."""
+        wf = self.serializer.deserialize_json(self.stored)
         task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
         task.set_data(concern_level=8, observed="bench")
         task.run()
         wf.refresh_timers()
         wf.do_engine_steps()
-        serializer.serialize_json(wf)
-
-    return median_ms(starts), median_ms(timed(cycle, RUNS))
+        self.serializer.serialize_json(wf)
 
 
-def commit_cost(url: str) -> float:
-    """Median ms of one commit updating a ~2 KB state row, on the same database."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER PRIMARY KEY, state BLOB)")
-        )
-        conn.execute(
-            text("INSERT INTO bench_commit (id, state) VALUES (1, :s)"), {"s": b"x" * 2048}
-        )
-    payload = bytes(range(256)) * 8
+class CommitProbe:
+    """One commit updating a ~2 KB state row, on the same database file."""
 
-    def commit() -> None:
-        with engine.begin() as conn:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        with self.engine.begin() as conn:
             conn.execute(
-                text("UPDATE bench_commit SET state = :s WHERE id = 1").bindparams(),
-                {"s": payload},
+                text("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER PRIMARY KEY, state BLOB)")
+            )
+            conn.execute(
+                text("INSERT INTO bench_commit (id, state) VALUES (1, :s)"), {"s": b"x" * 2048}
+            )
+        self.payload = bytes(range(256)) * 8
+        _ = LargeBinary
+
+    def commit(self) -> None:
+        """Update the row and commit."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE bench_commit SET state = :s WHERE id = 1"), {"s": self.payload}
             )
 
-    result = median_ms(timed(commit, RUNS))
-    engine.dispose()
-    _ = LargeBinary
-    return result
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
 
 
-def api_figures(url: str) -> dict[str, float]:
+def api_figures(url: str, raw: RawCycle) -> dict[str, float]:
     from api.app import create_app
     from api.common.context import base_context
     from domain.agencies import service as agencies
@@ -141,7 +161,11 @@ def api_figures(url: str) -> dict[str, float]:
         assert r.status_code == 201, r.json
         first_tasks.append(r.json["ready_tasks"][0]["id"])  # type: ignore[index]
 
-    starts = timed(start, RUNS)
+    probe = CommitProbe(url)
+    for _ in range(20):  # warm caches on both sides
+        raw.start()
+        start()
+    raw_starts, starts, start_commits = interleaved(RUNS, raw.start, start, probe.commit)
     pending = list(first_tasks)
 
     def complete() -> None:
@@ -153,44 +177,138 @@ def api_figures(url: str) -> dict[str, float]:
         )
         assert r.status_code == 200, r.json
 
-    completes = timed(complete, RUNS)
+    raw_cycles, completes, cycle_commits = interleaved(RUNS, raw.cycle, complete, probe.commit)
+    probe.close()
+
+    def complete_newest() -> None:
+        pending.append(first_tasks[-1])
+        complete()
+
+    statements = _count_statements(app, start, complete_newest)
     with app.app_context():
         ctx = base_context(None)
         rows = ctx.session.query(ProcessInstance).filter_by(process_key="bench_referral").all()
         stored = statistics.mean(len(r.state) for r in rows)
-        raw = statistics.mean(len(__import__("zlib").decompress(r.state)) for r in rows)
-    # (d) completion cost as one instance's history grows
-    r = client.post(
-        "/api/v1/process-instances",
-        json={"process_key": "bench_loop", "data": {"finished": False, "reviews_done": 0}},
-        headers=headers,
-    )
-    task_id = r.json["ready_tasks"][0]["id"]  # type: ignore[index]
-    costs: list[float] = []
-    for _ in range(1010):
-        t0 = time.perf_counter()
+        unpacked = statistics.mean(len(__import__("zlib").decompress(r.state)) for r in rows)
+
+    # (d) completion cost as one instance's history grows: the 11th completion of fresh
+    # instances against the 1,001st, 1,002nd... of one long-running instance, interleaved
+    def start_loop() -> int:
+        r = client.post(
+            "/api/v1/process-instances",
+            json={"process_key": "bench_loop", "data": {"finished": False, "reviews_done": 0}},
+            headers=headers,
+        )
+        return int(r.json["ready_tasks"][0]["id"])  # type: ignore[index]
+
+    def review(task_id: int) -> int:
         r = client.post(
             f"/api/v1/tasks/{task_id}/complete", json={"data": {"finished": False}}, headers=headers
         )
-        costs.append(time.perf_counter() - t0)
-        task_id = r.json["ready_tasks"][0]["id"]  # type: ignore[index]
+        return int(r.json["ready_tasks"][0]["id"])  # type: ignore[index]
+
+    def advanced(task_id: int, completions: int) -> int:
+        for _ in range(completions):
+            task_id = review(task_id)
+        return task_id
+
+    young = [advanced(start_loop(), 10) for _ in range(HISTORY_RUNS)]
+    old = [advanced(start_loop(), 1000)]
+
+    def complete_young() -> None:
+        review(young.pop())
+
+    def complete_old() -> None:
+        old.append(review(old.pop()))
+
+    at_10, at_1000 = interleaved(HISTORY_RUNS, complete_young, complete_old)
     return {
+        "raw_start": median_ms(raw_starts),
+        "raw_cycle": median_ms(raw_cycles),
+        "commit": median_ms(start_commits + cycle_commits),
+        "start_statements": statements[0],
+        "complete_statements": statements[1],
         "start": median_ms(starts),
         "complete": median_ms(completes),
         "stored_bytes": stored,
-        "stored_raw_bytes": raw,
-        "at_10": median_ms(costs[5:15]),
-        "at_1000": median_ms(costs[995:1005]),
+        "stored_raw_bytes": unpacked,
+        "at_10": median_ms(at_10),
+        "at_1000": median_ms(at_1000),
     }
 
 
+def _count_statements(
+    app: object, start: Callable[[], None], complete: Callable[[], None]
+) -> tuple[int, int]:
+    """SQL statements one start and one completion send (commit included)."""
+    from sqlalchemy import event
+
+    from api.common.extensions import db
+
+    with app.app_context():  # type: ignore[attr-defined]
+        engine = db.engine
+    sent: list[str] = []
+
+    def count(*_args: object) -> None:
+        sent.append("statement")
+
+    def count_commit(*_args: object) -> None:
+        sent.append("commit")
+
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "commit", count_commit)
+    try:
+        start()
+        started = len(sent)
+        sent.clear()
+        complete()
+        completed = len(sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "commit", count_commit)
+    return started, completed
+
+
+def framework_floor() -> float:
+    """Median ms of a Flask + flask-smorest request that does nothing, via the test client.
+
+    The fixed cost every API request pays before any ThinkFamily code runs (argument and
+    response schemas included), measured in the same run for comparison.
+    """
+    from flask import Flask
+    from flask_smorest import Api, Blueprint
+    from marshmallow import Schema, fields
+
+    app = Flask("floor")
+    app.config.update(API_TITLE="floor", API_VERSION="v1", OPENAPI_VERSION="3.0.3")
+    api = Api(app)
+    bp = Blueprint("floor", __name__)
+
+    class Body(Schema):
+        data = fields.Dict()
+
+    class Reply(Schema):
+        id = fields.Integer()
+        status = fields.String()
+
+    @bp.post("/nothing")  # type: ignore[untyped-decorator]
+    @bp.arguments(Body)  # type: ignore[untyped-decorator]
+    @bp.response(200, Reply)  # type: ignore[untyped-decorator]
+    def nothing(payload: dict[str, object]) -> dict[str, object]:
+        return {"id": 1, "status": "ok"}
+
+    api.register_blueprint(bp)
+    client = app.test_client()
+    body = {"data": {"concern_level": 8, "observed": "bench"}}
+    return median_ms(timed(lambda: client.post("/nothing", json=body), RUNS))
+
+
 def main() -> None:
-    raw_start, raw_complete = raw_cycle()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.sqlite"
-        api = api_figures(url)
-        commit = commit_cost(url)
-    print("ThinkFamily engine/API benchmark (SQLite, medians)")
+        api = api_figures(f"sqlite:///{tmp}/bench.sqlite", RawCycle())
+    raw_start, raw_complete, commit = api["raw_start"], api["raw_cycle"], api["commit"]
+    floor = framework_floor()
+    print("ThinkFamily engine/API benchmark (SQLite, medians; baseline and API interleaved)")
     print(f"  raw Spiff start (create + steps + save)      {raw_start:8.2f} ms")
     print(f"  raw Spiff cycle (load + complete + save)     {raw_complete:8.2f} ms")
     print(f"  one database commit (~2 KB row)              {commit:8.2f} ms")
@@ -202,6 +320,14 @@ def main() -> None:
         f"  API complete-a-task                          {api['complete']:8.2f} ms"
         f"   ratio to raw cycle + commit: {api['complete'] / (raw_complete + commit):.2f}"
         " (target <= 2)"
+    )
+    print(
+        f"  SQL statements per start / completion        {api['start_statements']:5.0f} /"
+        f" {api['complete_statements']:.0f}   (commit included)"
+    )
+    print(
+        f"  framework floor (empty Flask+smorest call)   {floor:8.2f} ms"
+        "   (paid by every API request before any ThinkFamily code)"
     )
     print(
         f"  stored bytes per waiting instance            {api['stored_bytes']:8.0f} B"
