@@ -47,10 +47,14 @@ def entry(
     }
 
 
+_INSERT = insert(table_of(AuditEvent))
+
+
 def write(ctx: Context, entries: Sequence[dict[str, Any]]) -> None:
     """Append audit rows built by `entry` in one batched insert, in the given order."""
     if entries:
-        ctx.session.execute(insert(table_of(AuditEvent)), list(entries))
+        # statement-level insert on the unit of work's connection: one batch, no ORM objects
+        ctx.session.connection().execute(_INSERT, list(entries))
 
 
 def list_for_instance(ctx: Context, instance_id: int) -> Sequence[AuditEvent]:

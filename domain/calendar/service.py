@@ -130,7 +130,7 @@ _ALL_DAYS = select(CalendarDay.day, CalendarDay.kind, CalendarDay.reason)
 
 
 def _load_calendar(session: Session) -> WorkingCalendar:
-    rows = session.execute(_ALL_DAYS).all()
+    rows = session.connection().execute(_ALL_DAYS).all()
     key = (
         tuple(sorted((r.day, r.kind, r.reason) for r in rows if r.kind in ADJUSTMENT_KINDS)),
         _SETTINGS["weekend"],

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import contains_eager
 
 from domain import errors
 from domain.audit import service as audit
@@ -153,8 +154,9 @@ def get_version(ctx: Context, key: str, number: int) -> ProcessVersion:
 
 _LATEST_VERSION = (
     select(ProcessVersion)
-    .join(ProcessDefinition)
+    .join(ProcessVersion.definition)
     .where(ProcessDefinition.key == bindparam("key"))
+    .options(contains_eager(ProcessVersion.definition))
     .order_by(ProcessVersion.number.desc())
     .limit(1)
 )

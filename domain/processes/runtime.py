@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, bindparam, delete, insert, inspect, select, update
+from sqlalchemy import Update, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -427,7 +427,7 @@ def _sync_tasks(
             "completed_at": None,
             "data": None,
         }
-        task_id = ctx.session.execute(_INSERT_TASK, values).scalar_one()
+        task_id = ctx.session.connection().execute(_INSERT_TASK, values).scalar_one()
         row = HumanTask(id=task_id, instance=instance, **values)
         _make_persistent(ctx, row)
         new_rows.append(row)
@@ -477,6 +477,7 @@ _CANCEL_TASK = (
     .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ready")
     .values(status=bindparam("status"))
 )
+_INSERT_TIMERS = insert(table_of(TimerRow))
 _DELETE_TIMERS = delete(table_of(TimerRow)).where(
     table_of(TimerRow).c.instance_id == bindparam("b_instance")
 )
@@ -493,8 +494,8 @@ def _write_row(ctx: Context, statement: Update, row: Base, values: dict[str, Any
     identity = inspect(row).identity
     if identity is None:  # pragma: no cover - only loaded rows are written this way
         raise StaleDataError("the row is not in the database")
-    result = ctx.session.execute(statement, {"b_id": identity[0], **values})
-    if cast(CursorResult[Any], result).rowcount != 1:
+    result = ctx.session.connection().execute(statement, {"b_id": identity[0], **values})
+    if result.rowcount != 1:
         raise StaleDataError("the task row changed in another transaction")
     for name, value in values.items():
         set_committed_value(row, name, value)
@@ -508,9 +509,10 @@ def _insert_instance(ctx: Context, instance: ProcessInstance, values: dict[str, 
         if c.key not in ("id", "reference") and c.key not in values
     }
     columns.update(values, lock_version=1)
-    instance_id = ctx.session.execute(_INSERT_INSTANCE, columns).scalar_one()
+    connection = ctx.session.connection()
+    instance_id = connection.execute(_INSERT_INSTANCE, columns).scalar_one()
     reference = f"{REFERENCE_PREFIX.get(instance.process_key, 'PRC')}-{instance_id:06d}"
-    ctx.session.execute(_SET_REFERENCE, {"b_id": instance_id, "reference": reference})
+    connection.execute(_SET_REFERENCE, {"b_id": instance_id, "reference": reference})
     for name, value in columns.items():
         setattr(instance, name, value)
     instance.id = instance_id
@@ -522,8 +524,8 @@ def _update_instance(ctx: Context, instance: ProcessInstance, values: dict[str, 
     """Write a new state under the optimistic lock; keep the loaded instance in step."""
     lock = instance.lock_version
     params = {**values, "lock_version": lock + 1, "b_id": instance.id, "b_lock": lock}
-    result = ctx.session.execute(_UPDATE_INSTANCE, params)
-    if cast(CursorResult[Any], result).rowcount != 1:
+    result = ctx.session.connection().execute(_UPDATE_INSTANCE, params)
+    if result.rowcount != 1:
         raise StaleDataError("the process instance changed in another transaction")
     for name, value in values.items():
         set_committed_value(instance, name, value)
@@ -535,14 +537,14 @@ def _clear_timers(ctx: Context, instance_id: int) -> None:
     for obj in list(ctx.session.identity_map.values()):
         if isinstance(obj, TimerRow) and obj.instance_id == instance_id:
             ctx.session.expunge(obj)
-    ctx.session.execute(_DELETE_TIMERS, {"b_instance": instance_id})
+    ctx.session.connection().execute(_DELETE_TIMERS, {"b_instance": instance_id})
 
 
 def _add_timers(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
     if instance.status != "active" or state.completed or not state.waiting_timers:
         return
-    ctx.session.execute(
-        insert(table_of(TimerRow)),
+    ctx.session.connection().execute(
+        _INSERT_TIMERS,
         [
             {
                 "instance_id": instance.id,

@@ -27,7 +27,6 @@ _FOR_WORK = (
     select(HumanTask)
     .join(HumanTask.instance)
     .join(ProcessInstance.version)
-    .join(ProcessVersion.definition)
     .where(
         HumanTask.instance_id
         == select(_SAME_INSTANCE.instance_id)
@@ -38,7 +37,7 @@ _FOR_WORK = (
     .options(
         contains_eager(HumanTask.instance)
         .contains_eager(ProcessInstance.version)
-        .contains_eager(ProcessVersion.definition),
+        .lazyload(ProcessVersion.definition),  # only a compiled-version cache miss reads it
         defaultload(HumanTask.instance).undefer(ProcessInstance.state),
     )
     .order_by(HumanTask.id)

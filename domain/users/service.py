@@ -119,7 +119,8 @@ _TOKEN_ACTOR = (
 
 def actor_for_token(ctx: Context, token: str) -> Actor | None:
     """Return the actor of an active user's valid, unexpired token (one indexed query)."""
-    row = ctx.session.execute(_TOKEN_ACTOR, {"digest": _digest(token), "now": ctx.now()}).first()
+    params = {"digest": _digest(token), "now": ctx.now()}
+    row = ctx.session.connection().execute(_TOKEN_ACTOR, params).first()
     if row is None:
         return None
     user_id, username, agency_id, agency_code, agency_kind, roles = row
