@@ -148,15 +148,27 @@ def _check_family(ctx: Context, family_id: Any, subject_ids: Any) -> None:
         )
 
 
+_TRIMMED: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
 def _without_system_keys(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The start form as the caller fills it: the API adds the system keys itself."""
+    """The start form as the caller fills it: the API adds the system keys itself.
+
+    Kept per start form object (forms come from cached versions), so its validator is reused.
+    """
     if schema is None:
         return None
+    cached = _TRIMMED.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     trimmed = dict(schema)
     trimmed["properties"] = {
         k: v for k, v in (schema.get("properties") or {}).items() if k not in SYSTEM_KEYS
     }
     trimmed["required"] = [k for k in schema.get("required") or [] if k not in SYSTEM_KEYS]
+    if len(_TRIMMED) >= 256:
+        _TRIMMED.clear()
+    _TRIMMED[id(schema)] = (schema, trimmed)
     return trimmed
 
 

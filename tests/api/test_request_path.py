@@ -214,3 +214,18 @@ def test_migration_indexes_ready_tasks_by_instance_and_downgrades(tmp_path: Path
         assert "ix_human_tasks_instance_status" not in task_indexes()
         upgrade()
         db.engine.dispose()
+
+
+def test_a_start_form_is_trimmed_once_so_its_validator_is_reused() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"child_ref": {"type": "string"}, "started_by": {"type": "string"}},
+        "required": ["child_ref", "started_by"],
+    }
+    trimmed = runtime._without_system_keys(schema)
+    assert trimmed is not None
+    assert list(trimmed["properties"]) == ["child_ref"]
+    assert trimmed["required"] == ["child_ref"]
+    assert runtime._without_system_keys(schema) is trimmed
+    assert runtime._without_system_keys(dict(schema)) is not trimmed  # another form object
+    assert list(schema["properties"]) == ["child_ref", "started_by"]  # the form is untouched
