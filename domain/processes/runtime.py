@@ -7,19 +7,16 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, insert, inspect, select, update
-from sqlalchemy.orm import lazyload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import delete
 
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
-from domain.db import Base, projected_ready_rows, table_of
+from domain.db import projected_ready_rows
 from domain.families import service as families
 from domain.families.models import Family
 from domain.forms import validate_form
-from domain.processes import choices, definitions
+from domain.processes import choices, definitions, rows
 from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion, TimerRow
 from domain.processes.outbox import handle_service_calls
 from engine import CompiledProcess, ProcessState, ScriptError, StateError, TaskNotReadyError
@@ -227,12 +224,10 @@ def complete_task(
             params=definitions.parameters_for(ctx, version),
         )
     )
-    _write_row(
+    rows.complete_task(
         ctx,
-        _COMPLETE_TASK,
         task,
         {
-            "status": "completed",
             "completed_at": ctx.now(),
             "completed_by": ctx.actor.user_id if ctx.actor else None,
             "data": dict(data),
@@ -273,7 +268,7 @@ def terminate(ctx: Context, *, instance_id: int, reason: str) -> ProcessInstance
     instance.updated_at = now
     instance.next_timer_due_at = None
     instance.active_elements = []
-    for task in _open_tasks(ctx, instance.id):
+    for task in rows.open_tasks(ctx, instance.id):
         task.status = "cancelled"
     projected_ready_rows(ctx.session)[instance.id] = []
     ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
@@ -290,17 +285,6 @@ def get_instance(ctx: Context, instance_id: int) -> ProcessInstance:
     if instance is None:
         raise errors.NotFoundError("No process instance with that id.")
     return instance
-
-
-_OPEN_TASKS = (
-    select(HumanTask)
-    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
-    .options(lazyload(HumanTask.instance))  # the caller holds the instance already
-)
-
-
-def _open_tasks(ctx: Context, instance_id: int) -> list[HumanTask]:
-    return list(ctx.session.scalars(_OPEN_TASKS, {"instance_id": instance_id}))
 
 
 def apply_state(
@@ -323,7 +307,7 @@ def apply_state(
 
     Raises StaleDataError when another transaction changed the instance meanwhile.
     """
-    existing = list(_open_tasks(ctx, instance.id) if open_rows is None else open_rows)
+    existing = list(rows.open_tasks(ctx, instance.id) if open_rows is None else open_rows)
     now = ctx.now()
     summary = dict(instance.summary or {})
     previous_stage = summary.get("stage")
@@ -348,15 +332,16 @@ def apply_state(
     }
     entries: list[dict[str, Any]] = []
     if new:
-        _insert_instance(ctx, instance, values)
+        prefix = REFERENCE_PREFIX.get(instance.process_key, "PRC")
+        rows.insert_instance(ctx, instance, values, reference_prefix=prefix)
         entries.append(
             audit.entry(
                 ctx, "process.started", ("process_instance", instance.id), instance_id=instance.id
             )
         )
     else:
-        _update_instance(ctx, instance, values)
-        _clear_timers(ctx, instance.id)
+        rows.update_instance(ctx, instance, values)
+        rows.clear_timers(ctx, instance.id)
     ready, new_rows = _sync_tasks(ctx, instance, state, existing)
     entries.extend(first_events)
     entries.extend(
@@ -376,7 +361,8 @@ def apply_state(
             )
         )
     audit.write(ctx, entries)
-    _add_timers(ctx, instance, state)
+    if instance.status == "active" and not state.completed:
+        rows.add_timers(ctx, instance.id, state.waiting_timers)
     handle_service_calls(ctx, instance, state.service_calls)
     ready.sort(key=lambda row: row.id)
     projected_ready_rows(ctx.session)[instance.id] = ready
@@ -409,7 +395,7 @@ def _sync_tasks(
     ready_ids = {t.id for t in state.ready_tasks}
     for task_uuid, row in by_uuid.items():
         if task_uuid not in ready_ids:
-            _write_row(ctx, _CANCEL_TASK, row, {"status": "cancelled"})
+            rows.cancel_task(ctx, row)
     created = ctx.now()
     ready: list[HumanTask] = []
     new_rows: list[HumanTask] = []
@@ -439,137 +425,10 @@ def _sync_tasks(
             "completed_at": None,
             "data": None,
         }
-        task_id = ctx.session.connection().execute(_INSERT_TASK, values).scalar_one()
-        row = HumanTask(id=task_id, instance=instance, **values)
-        _make_persistent(ctx, row)
+        row = rows.insert_task(ctx, instance, values)
         new_rows.append(row)
         ready.append(row)
     return ready, new_rows
-
-
-# Prepared statements for the rows every start, completion and timer firing writes: built
-# once, each executed once per change (the ORM's unit of work would cost several times more).
-_INSTANCES = table_of(ProcessInstance)
-_TASKS = table_of(HumanTask)
-_INSTANCE_STATE = (
-    "state",
-    "updated_at",
-    "summary",
-    "current_stage",
-    "active_elements",
-    "completed_elements",
-    "status",
-    "ended_at",
-    "next_timer_due_at",
-)
-_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
-_SET_REFERENCE = (
-    update(_INSTANCES)
-    .where(_INSTANCES.c.id == bindparam("b_id"))
-    .values(reference=bindparam("reference"))
-)
-_UPDATE_INSTANCE = (
-    update(_INSTANCES)
-    .where(_INSTANCES.c.id == bindparam("b_id"), _INSTANCES.c.lock_version == bindparam("b_lock"))
-    .values({name: bindparam(name) for name in (*_INSTANCE_STATE, "lock_version")})
-)
-_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_COMPLETE_TASK = (
-    update(_TASKS)
-    .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ready")
-    .values(
-        status=bindparam("status"),
-        completed_at=bindparam("completed_at"),
-        completed_by=bindparam("completed_by"),
-        data=bindparam("data"),
-    )
-)
-_CANCEL_TASK = (
-    update(_TASKS)
-    .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == "ready")
-    .values(status=bindparam("status"))
-)
-_INSERT_TIMERS = insert(table_of(TimerRow))
-_DELETE_TIMERS = delete(table_of(TimerRow)).where(
-    table_of(TimerRow).c.instance_id == bindparam("b_instance")
-)
-
-
-def _make_persistent(ctx: Context, row: Base) -> None:
-    """Add a row just inserted by statement to the session as if loaded (no second INSERT)."""
-    make_transient_to_detached(row)
-    ctx.session.add(row)
-
-
-def _write_row(ctx: Context, statement: Update, row: Base, values: dict[str, Any]) -> None:
-    """Update one loaded row by statement and keep the loaded object in step."""
-    identity = inspect(row).identity
-    if identity is None:  # pragma: no cover - only loaded rows are written this way
-        raise StaleDataError("the row is not in the database")
-    result = ctx.session.connection().execute(statement, {"b_id": identity[0], **values})
-    if result.rowcount != 1:
-        raise StaleDataError("the task row changed in another transaction")
-    for name, value in values.items():
-        set_committed_value(row, name, value)
-
-
-def _insert_instance(ctx: Context, instance: ProcessInstance, values: dict[str, Any]) -> None:
-    """Insert a new instance with its first state; give it its reference; make it persistent."""
-    columns = {
-        c.key: getattr(instance, c.key)
-        for c in _INSTANCES.columns
-        if c.key not in ("id", "reference") and c.key not in values
-    }
-    columns.update(values, lock_version=1)
-    connection = ctx.session.connection()
-    instance_id = connection.execute(_INSERT_INSTANCE, columns).scalar_one()
-    reference = f"{REFERENCE_PREFIX.get(instance.process_key, 'PRC')}-{instance_id:06d}"
-    connection.execute(_SET_REFERENCE, {"b_id": instance_id, "reference": reference})
-    for name, value in columns.items():
-        setattr(instance, name, value)
-    instance.id = instance_id
-    instance.reference = reference
-    _make_persistent(ctx, instance)
-
-
-def _update_instance(ctx: Context, instance: ProcessInstance, values: dict[str, Any]) -> None:
-    """Write a new state under the optimistic lock; keep the loaded instance in step."""
-    lock = instance.lock_version
-    params = {**values, "lock_version": lock + 1, "b_id": instance.id, "b_lock": lock}
-    result = ctx.session.connection().execute(_UPDATE_INSTANCE, params)
-    if result.rowcount != 1:
-        raise StaleDataError("the process instance changed in another transaction")
-    for name, value in values.items():
-        set_committed_value(instance, name, value)
-    set_committed_value(instance, "lock_version", lock + 1)
-
-
-def _clear_timers(ctx: Context, instance_id: int) -> None:
-    """Delete the instance's timer rows (they are rewritten from the new state)."""
-    for obj in list(ctx.session.identity_map.values()):
-        if isinstance(obj, TimerRow) and obj.instance_id == instance_id:
-            ctx.session.expunge(obj)
-    ctx.session.connection().execute(_DELETE_TIMERS, {"b_instance": instance_id})
-
-
-def _add_timers(ctx: Context, instance: ProcessInstance, state: ProcessState) -> None:
-    if instance.status != "active" or state.completed or not state.waiting_timers:
-        return
-    ctx.session.connection().execute(
-        _INSERT_TIMERS,
-        [
-            {
-                "instance_id": instance.id,
-                "task_uuid": timer.task_id,
-                "element_id": timer.element_id,
-                "title": timer.title,
-                "due_at": timer.due_at,
-                "status": "waiting",
-                "attempts": 0,
-            }
-            for timer in state.waiting_timers
-        ],
-    )
 
 
 def version_of(instance: ProcessInstance) -> ProcessVersion:
