@@ -7,8 +7,6 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete
-
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
@@ -17,7 +15,7 @@ from domain.families import service as families
 from domain.families.models import Family
 from domain.forms import validate_form
 from domain.processes import choices, definitions, rows
-from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion, TimerRow
+from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion
 from domain.processes.outbox import handle_service_calls
 from engine import CompiledProcess, ProcessState, ScriptError, StateError, TaskNotReadyError
 
@@ -271,7 +269,7 @@ def terminate(ctx: Context, *, instance_id: int, reason: str) -> ProcessInstance
     for task in rows.open_tasks(ctx, instance.id):
         task.status = "cancelled"
     projected_ready_rows(ctx.session)[instance.id] = []
-    ctx.session.execute(delete(TimerRow).where(TimerRow.instance_id == instance.id))
+    rows.clear_timers(ctx, instance.id)
     audit.record(
         ctx, "process.terminated", ("process_instance", instance.id), instance_id=instance.id
     )
