@@ -61,7 +61,7 @@ def _check_form(
     if schema is None:
         return
     options = choices.dynamic_choices(ctx, schema, family_id)
-    problems = validate_form(dict(schema), dict(data), dynamic_choices=options)
+    problems = validate_form(schema, data, dynamic_choices=options)
     if problems:
         raise errors.ValidationFailedError(
             "The form is not valid.",

@@ -8,6 +8,7 @@ creeps back into the request path, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -229,3 +230,28 @@ def test_a_start_form_is_trimmed_once_so_its_validator_is_reused() -> None:
     assert runtime._without_system_keys(schema) is trimmed
     assert runtime._without_system_keys(dict(schema)) is not trimmed  # another form object
     assert list(schema["properties"]) == ["child_ref", "started_by"]  # the form is untouched
+
+
+def test_starts_and_completions_reuse_their_forms_validators(
+    client: FlaskClient, basic: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.forms import validation
+
+    built: list[object] = []
+    build = validation._effective_schema
+
+    def counted(schema: Any, dynamic: Any) -> dict[str, Any]:
+        built.append(schema)
+        return build(schema, dynamic)
+
+    monkeypatch.setattr(validation, "_effective_schema", counted)
+    monkeypatch.setattr(validation, "_VALIDATORS", OrderedDict())
+    headers = basic.headers("pat")
+    first, second = start(client, headers), start(client, headers)
+    assert len(built) == 1  # the start form: built for the first start only
+    built.clear()
+    for instance in (first, second):
+        (task,) = instance["ready_tasks"]
+        done = client.post(f"{TASKS}/{task['id']}/complete", json={"data": FORM}, headers=headers)
+        assert done.status_code == 200, done.get_data(as_text=True)
+    assert len(built) == 1  # the task's form: built for the first completion only
