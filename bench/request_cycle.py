@@ -4,7 +4,9 @@
     2-user-task referral process, and the same plus one database commit;
 (b) the same through the API on SQLite: start-to-first-task and complete-a-task medians;
 (c) stored bytes per waiting instance;
-(d) per-completion cost after 10 and after 1,000 completed tasks in one instance.
+(d) per-completion cost after 10 and after 1,000 completed tasks in one instance;
+(e) the least a start and a completion can cost on this stack, part by part
+    (`request_floor.py`), against the same baselines.
 
 Baseline and API calls alternate round by round, so both see the same machine load.
 Run: .venv/bin/python bench/request_cycle.py
