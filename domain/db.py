@@ -11,6 +11,20 @@ from sqlalchemy import DateTime, Dialect, MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32-bit signed on PostgreSQL
+
+
+def record_id(value: Any) -> int | None:
+    """The id a caller's value names, or None when it cannot name a row (wrong type or range)."""
+    if (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10
+    ):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID:
+        return value
+    return None
+
+
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

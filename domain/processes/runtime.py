@@ -10,7 +10,7 @@ from typing import Any
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
-from domain.db import projected_ready_rows
+from domain.db import projected_ready_rows, record_id
 from domain.families import service as families
 from domain.families.models import Family
 from domain.forms import validate_form
@@ -85,9 +85,11 @@ def start_process(
             ctx,
             _without_system_keys(compiled.forms.get(compiled.start_form)),
             payload,
-            _int_or_none(payload.get("family_id")),
+            record_id(payload.get("family_id")),
         )
-    _check_family(ctx, payload.get("family_id"), payload.get("subject_person_ids"))
+    family_id, subject_ids = _family_and_subjects(
+        ctx, payload.get("family_id"), payload.get("subject_person_ids")
+    )
     if ctx.actor is not None:
         payload["started_by"] = ctx.actor.username
         payload["started_by_agency"] = ctx.actor.agency_code
@@ -106,8 +108,8 @@ def start_process(
         started_by=ctx.actor.user_id if ctx.actor else None,
         started_agency_id=ctx.actor.agency_id if ctx.actor else None,
         parent_instance_id=parent_instance_id,
-        family_id=_int_or_none(payload.get("family_id")),
-        subject_person_ids=[int(p) for p in payload.get("subject_person_ids") or []],
+        family_id=family_id,
+        subject_person_ids=subject_ids,
         started_at=now,
         ended_at=None,
         end_reason=None,
@@ -118,29 +120,30 @@ def start_process(
     return instance
 
 
-def _check_family(ctx: Context, family_id: Any, subject_ids: Any) -> None:
-    """A process about a household names one that exists, and children who belong to it."""
-    number = _int_or_none(family_id)
-    if number is None:
-        return
-    if ctx.session.get(Family, number) is None:
-        raise errors.ValidationFailedError(
-            "The form is not valid.",
-            [{"pointer": "#/family_id", "field": "family_id", "detail": "No such family."}],
-        )
+def _family_and_subjects(
+    ctx: Context, family_id: Any, subject_ids: Any
+) -> tuple[int | None, list[int]]:
+    """The household a process is about (one that exists) and its subject children (members)."""
+    if subject_ids is None:
+        subject_ids = []
+    subjects = [record_id(p) for p in subject_ids] if isinstance(subject_ids, list) else [None]
+    if family_id is None:
+        if None in subjects:
+            raise _invalid("subject_person_ids", "Choose children by their record ids.")
+        return None, [p for p in subjects if p is not None]
+    number = record_id(family_id)
+    if number is None or ctx.session.get(Family, number) is None:
+        raise _invalid("family_id", "No such family.")
     members = {p.id for p in families.members_of(ctx, number)}
-    strangers = [p for p in subject_ids or [] if _int_or_none(p) not in members]
-    if strangers:
-        raise errors.ValidationFailedError(
-            "The form is not valid.",
-            [
-                {
-                    "pointer": "#/subject_person_ids",
-                    "field": "subject_person_ids",
-                    "detail": "Choose children who are members of this family.",
-                }
-            ],
-        )
+    if any(p not in members for p in subjects):
+        raise _invalid("subject_person_ids", "Choose children who are members of this family.")
+    return number, [p for p in subjects if p is not None]
+
+
+def _invalid(field: str, detail: str) -> errors.ValidationFailedError:
+    return errors.ValidationFailedError(
+        "The form is not valid.", [{"pointer": f"#/{field}", "field": field, "detail": detail}]
+    )
 
 
 _TRIMMED: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
@@ -165,13 +168,6 @@ def _without_system_keys(schema: Mapping[str, Any] | None) -> dict[str, Any] | N
         _TRIMMED.clear()
     _TRIMMED[id(schema)] = (schema, trimmed)
     return trimmed
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _engine_call(call: Any) -> ProcessState:
