@@ -12,6 +12,7 @@ from flask import Flask
 
 from api.common.config import load_settings
 from api.common.extensions import db, migrate
+from api.common.inputs import install_input_guards
 from api.common.problems import register_error_handlers
 from domain.calendar import service as calendar_service
 from engine.spiff import SpiffEngine
@@ -33,6 +34,7 @@ def create_app(
     from web.assets import STATIC_DIR
 
     app = Flask("thinkfamily", static_folder=str(STATIC_DIR), static_url_path="/static")
+    install_input_guards(app)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=config["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(config["DATABASE_URL"]),

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from api.common.inputs import IdConverter, id_parameter_schema
 from api.common.problems import http_problem
 
 
@@ -49,6 +50,7 @@ def register_api(app: Flask) -> Api:
         families_bp,
     ):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    api.register_converter(IdConverter, id_parameter_schema)
     app.extensions["thinkfamily"]["api"] = api
     from api.rest.docs import bp as docs_bp
 

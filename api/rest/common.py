@@ -2,7 +2,40 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from typing import Any
+
+import flask
+import flask_smorest
+from marshmallow import RAISE, Schema, fields, missing, validate
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from api.common.inputs import MAX_ID, parse_json
+
+
+class GuardedParser(FlaskParser):
+    """webargs' Flask parser, reading JSON bodies through the input guards."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        data = req.get_data(cache=True)
+        return parse_json(data) if data else missing
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """A REST blueprint whose arguments are parsed with the input guards."""
+
+    ARGUMENTS_PARSER = GuardedParser()
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
+    """A record id: a positive integer that fits the id columns."""
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Offset() -> fields.Integer:  # noqa: N802 - reads as a field type
+    """How many rows of a list to skip."""
+    return fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class StrictSchema(Schema):

@@ -3,12 +3,14 @@ value or personal data in the body or the log."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 
+from api.common.inputs import InvalidJsonError
 from tests.api.test_definitions_api import (
     DEFINITIONS,
     PERSON,
@@ -19,6 +21,7 @@ from tests.api.test_definitions_api import (
     json_of,
     no_personal_data_in_logs,
     people,
+    pointers,
 )
 from tests.api.test_instances_api import INSTANCES, start
 
@@ -118,3 +121,70 @@ def test_successful_reads_are_plain_json(client: FlaskClient, people: People) ->
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert json_of(response) == []
+
+
+def test_json_nested_too_deeply_is_a_400_problem(client: FlaskClient, people: People) -> None:
+    for raw in ("[" * 65 + "]" * 65, '{"a":' * 5000 + "1" + "}" * 5000, "[" * 100_000):
+        response = client.post(
+            INSTANCES, data=raw, headers=people.headers("pat"), content_type="application/json"
+        )
+        body = assert_problem(response, 400, code="invalid-json")
+        assert body["detail"] == "The request body is nested more than 64 levels deep."
+    shallow = {"process_key": "none", "data": {"a": [[[[{"b": 1}]]]]}}
+    response = client.post(INSTANCES, json=shallow, headers=people.headers("pat"))
+    assert_problem(response, 404)  # parsed and validated; the process does not exist
+
+
+def test_non_finite_numbers_are_refused(client: FlaskClient, people: People) -> None:
+    for number in ("NaN", "Infinity", "-Infinity", "1e400"):
+        response = client.post(
+            INSTANCES,
+            data='{"process_key": "basic", "data": {"score": ' + number + "}}",
+            headers=people.headers("pat"),
+            content_type="application/json",
+        )
+        body = assert_problem(response, 400, code="invalid-json")
+        assert body["detail"].startswith("The request body is not valid JSON")
+
+
+def test_unstorable_characters_are_refused_naming_the_field(
+    client: FlaskClient, people: People
+) -> None:
+    body = {"process_key": "basic", "data": {"child_name": f"{PERSON}\x00", "note\ud800": "x"}}
+    response = client.post(
+        INSTANCES,
+        data=json.dumps(body),  # json.dumps writes the lone surrogate as \\ud800
+        headers=people.headers("pat"),
+        content_type="application/json",
+    )
+    problem = assert_problem(response, 400, code="invalid-characters")
+    assert pointers(problem) == ["#/data", "#/data/child_name"]
+    response = client.get(f"{INSTANCES}?process_key=basic%00", headers=people.headers("pat"))
+    assert pointers(assert_problem(response, 400, code="invalid-characters")) == ["#/process_key"]
+
+
+def test_ids_beyond_the_id_columns_are_not_found_or_invalid(
+    client: FlaskClient, people: People
+) -> None:
+    for too_big in (2**31, 2**63, 10**30):
+        response = client.get(f"{INSTANCES}/{too_big}", headers=people.headers("pat"))
+        assert_problem(response, 404, code="not-found")
+        response = client.get(f"{INSTANCES}?family_id={too_big}", headers=people.headers("pat"))
+        assert pointers(assert_problem(response, 422)) == ["#/family_id"]
+    response = client.get(f"{INSTANCES}/{2**31 - 1}", headers=people.headers("pat"))
+    assert_problem(response, 404, code="not-found")  # the largest id is looked up, not refused
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (parameter,) = spec["paths"]["/api/v1/process-instances/{instance_id}"]["parameters"]
+    assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+
+
+def test_request_get_json_applies_the_guards(app: Flask) -> None:
+    with (
+        app.test_request_context(
+            "/", method="POST", data='{"a": NaN}', content_type="application/json"
+        ),
+        pytest.raises(InvalidJsonError),
+    ):
+        request.get_json()
+    with app.test_request_context("/", method="POST", json={"a": [1, {"b": "c"}]}):
+        assert request.get_json() == {"a": [1, {"b": "c"}]}

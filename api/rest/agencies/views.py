@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
-from api.rest.common import StrictSchema
+from api.rest.common import Blueprint, StrictSchema
 from domain.agencies import service as agencies
 from domain.agencies.models import Agency
 from domain.db import unit_of_work

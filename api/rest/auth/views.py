@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.common.context import base_context
-from api.rest.common import StrictSchema
+from api.rest.common import Blueprint, StrictSchema
 from domain.audit import service as audit
 from domain.db import unit_of_work
 from domain.users import service as users

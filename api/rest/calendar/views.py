@@ -9,14 +9,13 @@ from typing import Any, cast
 
 from flask import Flask
 from flask.blueprints import BlueprintSetupState
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, pre_load, validate
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.common.auth import requires_role
 from api.common.context import command_context, services
 from api.common.extensions import db
-from api.rest.common import StrictSchema
+from api.rest.common import Blueprint, StrictSchema
 from domain import errors
 from domain.calendar import service as calendar_service
 from domain.calendar.models import CalendarDay

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.common.auth import requires_role
 from api.common.context import command_context
-from api.rest.common import StrictSchema
+from api.rest.common import Blueprint, StrictSchema
 from domain import errors
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PROCESS_OWNER

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from api.rest.common import StrictSchema
+from api.rest.common import Id, Offset, StrictSchema
 from domain.context import Actor
 from domain.families import codes, policies
 from domain.families.ethnicity import census_code, ethnicity_history
@@ -29,7 +29,7 @@ class FamilyQuerySchema(StrictSchema):
 
     search = fields.String(validate=validate.Length(max=100), load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = Offset()
 
 
 class PersonCreateSchema(StrictSchema):
@@ -57,7 +57,7 @@ class PersonUpdateSchema(StrictSchema):
 class RelationshipCreateSchema(StrictSchema):
     """The new member is `relationship` of `person_id` (an existing member of the family)."""
 
-    person_id = fields.Integer(required=True)
+    person_id = Id(required=True)
     relationship = fields.String(
         required=True, validate=validate.OneOf(sorted(codes.RELATIONSHIP_KINDS))
     )
@@ -68,7 +68,7 @@ class MemberCreateSchema(StrictSchema):
     """Add a new person (`person`) or an existing one (`person_id`) to the household."""
 
     person = fields.Nested(PersonCreateSchema, load_default=None, allow_none=True)
-    person_id = fields.Integer(load_default=None, allow_none=True)
+    person_id = Id(load_default=None, allow_none=True)
     relationships = fields.List(
         fields.Nested(RelationshipCreateSchema), load_default=list, validate=validate.Length(max=50)
     )
@@ -105,14 +105,14 @@ class ConsentCreateSchema(StrictSchema):
 
     scope = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_SCOPES)))
     status = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_STATUSES)))
-    given_by_person_id = fields.Integer(load_default=None, allow_none=True)
+    given_by_person_id = Id(load_default=None, allow_none=True)
     competent_child = fields.Boolean(load_default=False)
     obtained_on = fields.Date(load_default=None, allow_none=True)
     method = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(sorted(codes.CONSENT_METHODS))
     )
     not_sought_reason = fields.String(load_default=None, validate=validate.Length(max=500))
-    instance_id = fields.Integer(load_default=None, allow_none=True)
+    instance_id = Id(load_default=None, allow_none=True)
 
 
 class ConsentWithdrawSchema(StrictSchema):
@@ -136,8 +136,8 @@ class SharingCreateSchema(StrictSchema):
     consent_status = fields.String(
         required=True, validate=validate.OneOf(sorted(codes.SHARING_CONSENT_STATUSES))
     )
-    consent_id = fields.Integer(load_default=None, allow_none=True)
-    instance_id = fields.Integer(load_default=None, allow_none=True)
+    consent_id = Id(load_default=None, allow_none=True)
+    instance_id = Id(load_default=None, allow_none=True)
 
 
 # --- Output ---------------------------------------------------------------------------------

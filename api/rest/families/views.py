@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import jsonify
 from flask.wrappers import Response
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from api.common.auth import requires_role
 from api.common.context import command_context
+from api.rest.common import Blueprint
 from api.rest.families import schemas
 from domain.db import unit_of_work
 from domain.families import consent as consent_service

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
-from api.rest.common import StrictSchema
+from api.rest.common import Blueprint, Offset, StrictSchema
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PROCESS_OWNER, TEAM_MANAGER
 from domain.processes.models import TimerRow
@@ -22,7 +21,7 @@ class IncidentQuerySchema(StrictSchema):
     """Paging."""
 
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = Offset()
 
 
 class IncidentSchema(Schema):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
 from api.common.problems import errors_under
-from api.rest.common import StrictSchema, UserTaskSchema
+from api.rest.common import Blueprint, Id, Offset, StrictSchema, UserTaskSchema
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PRACTITIONER, PROCESS_OWNER, TEAM_MANAGER
 from domain.processes import instances as instance_queries
@@ -97,9 +96,9 @@ class InstanceQuerySchema(StrictSchema):
         validate=validate.OneOf(["active", "completed", "terminated", "incident"])
     )
     process_key = fields.String()
-    family_id = fields.Integer()
+    family_id = Id()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = Offset()
 
 
 class TerminateSchema(StrictSchema):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
+from api.common.inputs import MAX_ID
 from api.common.problems import errors_under
-from api.rest.common import StrictSchema, UserTaskSchema
+from api.rest.common import Blueprint, Id, Offset, StrictSchema, UserTaskSchema
 from api.rest.instances.views import InstanceSchema
 from domain import errors
 from domain.db import unit_of_work
@@ -29,10 +29,10 @@ class TaskQuerySchema(StrictSchema):
     )
     lane = fields.String()
     role = fields.String()
-    instance = fields.Integer()
+    instance = Id()
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "agency", "all"]))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = Offset()
 
 
 class TaskDetailSchema(UserTaskSchema):
@@ -54,7 +54,7 @@ class CompleteSchema(StrictSchema):
     """Form data for a task."""
 
     data = fields.Dict(load_default=dict)
-    instance_lock_version = fields.Integer()
+    instance_lock_version = fields.Integer(validate=validate.Range(min=0, max=MAX_ID))
 
 
 @bp.get("")
