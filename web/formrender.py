@@ -390,7 +390,7 @@ def _parse_date(
         if not all(p.isdigit() for p in parts.values()) or len(parts["year"]) != 4:
             raise ValueError
         value = datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a calendar date, or a part beyond a C integer
         return parts, [FieldError(pointer, name, wrap(field_message(prop, "format")))]
     return value.isoformat(), []
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from domain.db import record_id
 from domain.errors import ValidationFailedError
 from domain.families import codes
 from domain.families.models import Person
@@ -165,11 +166,11 @@ def person_changes(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def chosen_relationships(data: Mapping[str, Any]) -> list[tuple[int, str, bool]]:
     """Return (other person id, relationship, parental responsibility) for each answer given."""
-    holders = {int(v) for v in data.get("parental_responsibility") or []}
+    holders = {record_id(v) for v in data.get("parental_responsibility") or []}
     found = []
     for name, value in data.items():
-        if name.startswith("relationship_") and value:
-            other = int(name.removeprefix("relationship_"))
+        other = record_id(name.removeprefix("relationship_"))
+        if name.startswith("relationship_") and value and other is not None:
             found.append((other, str(value), other in holders))
     return found
 

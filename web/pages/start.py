@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 
 from domain import errors
 from domain.context import Context
-from domain.db import unit_of_work
+from domain.db import record_id, unit_of_work
 from domain.families import ages
 from domain.families import service as families
 from domain.families.models import Family
@@ -125,11 +125,7 @@ def _route_value(schema: Mapping[str, Any] | None) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return record_id(value.strip() if isinstance(value, str) else value)
 
 
 def _latest(ctx: Context, key: str) -> ProcessVersion | None:
