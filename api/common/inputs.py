@@ -74,24 +74,29 @@ def _finite_float(text: str) -> float:
 
 def parse_json(data: str | bytes) -> Any:
     """Parse a JSON request body, or raise InvalidJsonError / InvalidTextError saying why."""
-    value = _load(data)
-    if _deeper_than(value, MAX_JSON_DEPTH):
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise InvalidJsonError("The request body is not UTF-8 text.") from None
+    value = _load(text)
+    # The walks below run only when the text could hold what they look for: JSON can carry a
+    # NUL or a surrogate only as a \u escape, and nests no deeper than it has brackets.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
         raise InvalidJsonError(TOO_DEEP)
-    bad = list(_bad_text(value))
-    if bad:
-        raise InvalidTextError([{"pointer": p, "detail": _TEXT_DETAIL} for p in bad])
+    if _ESCAPED_FORBIDDEN.search(text):
+        bad = list(_bad_text(value))
+        if bad:
+            raise InvalidTextError([{"pointer": p, "detail": _TEXT_DETAIL} for p in bad])
     return value
 
 
 TOO_DEEP = f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
+_ESCAPED_FORBIDDEN = re.compile(r"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
-def _load(data: str | bytes) -> Any:
+def _load(text: str) -> Any:
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except UnicodeDecodeError:
-        raise InvalidJsonError("The request body is not UTF-8 text.") from None
     except json.JSONDecodeError as exc:  # its msg names a position, never the content
         where = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise InvalidJsonError(f"The request body is not valid JSON: {where}.") from None

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
 
-from api.common.inputs import InvalidJsonError
+from api.common.inputs import InvalidJsonError, InvalidTextError, parse_json
 from tests.api.test_definitions_api import (
     DEFINITIONS,
     PERSON,
@@ -188,3 +188,14 @@ def test_request_get_json_applies_the_guards(app: Flask) -> None:
         request.get_json()
     with app.test_request_context("/", method="POST", json={"a": [1, {"b": "c"}]}):
         assert request.get_json() == {"a": [1, {"b": "c"}]}
+
+
+def test_json_guards_pass_real_text() -> None:
+    emoji = json.dumps({"note": "Kit drew \U0001f600 and wrote \\u0000"})  # a pair; a backslash
+    assert parse_json(emoji) == {"note": "Kit drew \U0001f600 and wrote \\u0000"}
+    assert parse_json(b"[" * 64 + b"]" * 64) is not None
+    assert parse_json(json.dumps({"brackets": "[{" * 100})) == {"brackets": "[{" * 100}
+    with pytest.raises(InvalidTextError) as raised:
+        parse_json('{"a/b": ["ok", "\\u0000"]}')
+    (error,) = raised.value.extra["errors"]
+    assert error["pointer"] == "#/a~1b/1"
