@@ -165,7 +165,7 @@ class GuardedRequest(Request):
 
 
 def _check_request_text() -> None:
-    """Refuse NUL characters in the path, query string and form fields of any request."""
+    """Refuse a NUL or unpaired surrogate in the path, query string or form fields of a request."""
     bad = [f"#/{_pointer_part(k)}" for k, v in (request.view_args or {}).items() if _is_bad(v)]
     bad += [f"#/{_pointer_part(k)}" for k, v in request.args.items(multi=True) if _is_bad(k, v)]
     if request.mimetype in _FORM_TYPES:

@@ -30,7 +30,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
     """A record id: a positive integer that fits the id columns."""
-    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def Offset() -> fields.Integer:  # noqa: N802 - reads as a field type
