@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, ValidationFailedError
 
+PROBLEM_MIMETYPE = "application/problem+json"
+
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
     """Build an RFC 9457 problem response. Never put personal data in it."""
@@ -31,7 +33,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
     }
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_MIMETYPE
     return response
 
 
@@ -73,18 +75,35 @@ def _webargs_messages(error: HTTPException) -> Any:
 
 
 def http_problem(error: HTTPException) -> Response:
-    """Convert any HTTPException (including webargs' 422) into a problem response."""
+    """Convert any HTTPException (including webargs' 422) into a problem response.
+
+    The exception's own headers go with it (a 405's `Allow`, say), but for its content type.
+    """
     status = error.code or 500
     messages = _webargs_messages(error)
     if status == 422 and messages is not None:
         return problem(422, "invalid-body", "The request is not valid.", errors=pointers(messages))
     codes = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
     detail = error.description if status < 500 else "An unexpected error occurred."
-    return problem(status, codes.get(status, "http-error"), str(detail or ""))
+    response = problem(status, codes.get(status, "http-error"), str(detail or ""))
+    if status < 500:
+        response.headers.extend(own_headers(error))
+    return response
+
+
+def own_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries for the client (a 405's `Allow`), not its type."""
+    return [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
 
 
 def _domain(error: DomainError) -> Response:
-    return problem(error.status, error.code, error.detail, **error.extra)
+    response = problem(error.status, error.code, error.detail, **error.extra)
+    if error.status == 401:  # RFC 6750: say which scheme to use, and whether the token failed
+        sent = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ThinkFamily"' + (
+            ', error="invalid_token"' if sent else ""
+        )
+    return response
 
 
 def _validation(error: ValidationError) -> Response:

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from api.common.inputs import IdConverter, id_parameter_schema
-from api.common.problems import http_problem
+from api.common.problems import PROBLEM_MIMETYPE, http_problem
+from api.rest.common import ProblemSchema
 
 
 class ProblemApi(Api):  # type: ignore[misc]
-    """flask-smorest Api whose error responses are RFC 9457 problems."""
+    """flask-smorest Api whose error responses are RFC 9457 problems, and documented so."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document every error response as what it is: a Problem, as problem+json.
+
+        flask-smorest registers one response per HTTP status (and `DEFAULT_ERROR`) with its
+        default content type; ours are all `application/problem+json`.
+        """
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+                prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "An error, as an RFC 9457 problem", "schema": ProblemSchema}
+        prepare_response(default, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Render every HTTP error (including argument parsing 422s) as a problem."""

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, missing, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.common.inputs import MAX_ID, parse_json
+from api.common.problems import PROBLEM_MIMETYPE
 
 
 class GuardedParser(FlaskParser):
@@ -26,6 +27,12 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """A REST blueprint whose arguments are parsed with the input guards."""
 
     ARGUMENTS_PARSER = GuardedParser()
+
+    def problem_response(self, status: int, description: str) -> Any:
+        """Document an error an operation answers with on purpose, as the problem it is."""
+        return self.alt_response(
+            status, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE, description=description
+        )
 
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads as a field type
@@ -45,16 +52,38 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-class ProblemSchema(Schema):
-    """An RFC 9457 problem."""
+class FieldErrorSchema(Schema):
+    """One invalid part of a request: where it is (JSON Pointer) and what is wrong."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    code = fields.String()
-    errors = fields.List(fields.Dict())
-    problems = fields.List(fields.Dict())
+    pointer = fields.String(required=True, metadata={"example": "#/data/concern_level"})
+    field = fields.String(metadata={"description": "The form field, for task form data."})
+    detail = fields.String(required=True)
+
+
+class DiagramProblemSchema(Schema):
+    """One thing a process owner must fix in an uploaded bundle."""
+
+    element_id = fields.String(allow_none=True, required=True)
+    line = fields.Integer(allow_none=True, required=True)
+    file = fields.String(allow_none=True, metadata={"description": "The bundle file it is in."})
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: the body of every error response."""
+
+    type = fields.String(required=True, metadata={"example": "/problems/invalid-body"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "Stable, machine-readable."})
+    errors = fields.List(
+        fields.Nested(FieldErrorSchema), metadata={"description": "Each invalid field."}
+    )
+    problems = fields.List(
+        fields.Nested(DiagramProblemSchema),
+        metadata={"description": "What to fix in a refused process bundle."},
+    )
 
 
 class UserTaskSchema(Schema):

@@ -34,6 +34,7 @@ from werkzeug.test import TestResponse
 from api.common.context import services
 from domain.lanes import CSC, EARLY_HELP, EDUCATION, HEALTH, LANES, OTHER, PARTNERSHIP, POLICE
 from domain.users import service as users_service
+from tests.api.problem_schema import assert_documented_problem
 from tests.conftest import deploy_shipped, make_agency, make_user, token_for
 
 API = "/api/v1"
@@ -71,6 +72,7 @@ def problem(response: TestResponse, status: int) -> Json:
     body: Json = json.loads(text)
     assert body["status"] == status
     assert "Traceback" not in text
+    assert_documented_problem(body)
     return body
 
 

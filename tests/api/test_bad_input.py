@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.api.problem_schema import schema_errors
 from tests.api.test_definitions_api import cheap_passwords, deploy
 from tests.api.test_instances_api import start
 from tests.conftest import PASSWORD, deploy_shipped, make_user, token_for
@@ -237,6 +238,8 @@ def verdict(response: TestResponse) -> str | None:
         return f"{response.status_code}"
     if response.status_code >= 400 and response.mimetype != "application/problem+json":
         return f"{response.status_code} as {response.mimetype}"
+    if response.status_code >= 400 and (wrong := schema_errors(response.json)):
+        return f"{response.status_code} not the documented Problem: {wrong[0]}"
     return None
 
 

@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from domain.processes.bundles import bundle_from_file
 from domain.users import service as users_service
+from tests.api.problem_schema import assert_documented_problem
 from tests.conftest import make_agency, make_user, token_for
 
 BPMN_DIR = Path(__file__).resolve().parents[1] / "engine" / "bpmn"
@@ -106,6 +107,7 @@ def assert_problem(
     assert body["type"].startswith("/problems/")
     assert isinstance(body["title"], str)
     assert isinstance(body["detail"], str)
+    assert_documented_problem(body)
     if code is not None:
         assert body["code"] == code
     for leak in ("Traceback", 'File "', '.py"', PERSON, *secrets):

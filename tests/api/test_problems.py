@@ -11,6 +11,8 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 
 from api.common.inputs import InvalidJsonError, InvalidTextError, parse_json
+from api.common.problems import PROBLEM_MIMETYPE as PROBLEM
+from tests.api.problem_schema import problem_components
 from tests.api.test_definitions_api import (
     DEFINITIONS,
     PERSON,
@@ -39,9 +41,48 @@ def test_unknown_api_path_is_a_404_problem(client: FlaskClient) -> None:
     assert body["title"] == "Not Found"
 
 
-def test_wrong_method_is_a_405_problem(client: FlaskClient) -> None:
-    assert_problem(client.delete(DEFINITIONS), 405, code="method-not-allowed")
-    assert_problem(client.put("/api/v1/auth/token", json={}), 405)
+def test_wrong_method_is_a_405_problem_naming_the_allowed_methods(client: FlaskClient) -> None:
+    response = client.delete(DEFINITIONS)
+    assert_problem(response, 405, code="method-not-allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    response = client.put("/api/v1/auth/token", json={})
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    page = client.open("/sign-in", method="TRACE")  # a page keeps its HTML error page
+    assert (page.status_code, page.mimetype) == (405, "text/html")
+    assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+
+
+def test_401_says_to_send_a_bearer_token(client: FlaskClient) -> None:
+    response = client.get(DEFINITIONS)
+    assert_problem(response, 401, code="unauthenticated")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="ThinkFamily"'
+    response = client.get(DEFINITIONS, headers={"Authorization": "Bearer not-a-token"})
+    assert_problem(response, 401, code="unauthenticated")
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="ThinkFamily", error="invalid_token"'
+    )
+
+
+def test_every_error_is_documented_as_a_problem(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for name, schema in problem_components()["schemas"].items():
+        assert schemas[name] == schema, name  # the schema error bodies are checked against
+    documented = {"$ref": "#/components/schemas/Problem"}
+    errors = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if status == "default" or int(status) >= 400:
+                    while "$ref" in response:
+                        response = spec["components"]["responses"][response["$ref"].split("/")[-1]]
+                    where = f"{method} {path} {status}"
+                    assert response["content"] == {PROBLEM: {"schema": documented}}, where
+                    errors += 1
+    assert errors > 40  # every operation documents at least its default error
 
 
 def test_body_over_the_upload_limit_is_a_413_problem(client: FlaskClient, people: People) -> None:

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 from api.common.auth import current_actor
 from api.common.context import base_context, command_context, services
 from api.common.extensions import db
-from api.common.problems import where
+from api.common.problems import own_headers, where
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
@@ -243,7 +243,8 @@ def page_error(error: Exception) -> ResponseReturnValue:
             return error
         if error.code >= 500:
             return _unexpected(error)
-        return _error_page(error.code)
+        page, status = _error_page(error.code)
+        return page, status, own_headers(error)
     if isinstance(error, errors.ValidationFailedError):
         return _error_page(400)
     if isinstance(error, errors.ConflictError):
@@ -268,7 +269,7 @@ def _to_sign_in() -> Response:
     return redirect(target)
 
 
-def _error_page(status: int, *, title: str = "", message: str = "") -> ResponseReturnValue:
+def _error_page(status: int, *, title: str = "", message: str = "") -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
 
 

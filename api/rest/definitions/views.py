@@ -131,8 +131,8 @@ def _read_bundle() -> tuple[str | None, dict[str, bytes], dict[str, bytes]]:
             }
         }
     },
-    responses={"422": {"description": "The bundle has problems (list of element, line, message)"}},
 )
+@bp.problem_response(422, "The bundle has problems (each with its element, line and message)")
 @requires_role(PROCESS_OWNER, ADMIN)
 def deploy_definition() -> tuple[dict[str, Any], int]:
     """Deploy a bundle (BPMN files plus the JSON Schema forms they name) as a new version."""

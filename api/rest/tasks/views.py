@@ -94,8 +94,8 @@ def get_task(task_id: int) -> HumanTask:
 @requires_role()
 @bp.arguments(CompleteSchema)
 @bp.response(200, InstanceSchema)
-@bp.alt_response(409, description="The task is no longer ready or the case changed")
-@bp.alt_response(422, description="The form data is not valid (each invalid field named)")
+@bp.problem_response(409, "The task is no longer ready or the case changed")
+@bp.problem_response(422, "The form data is not valid (each invalid field named)")
 def complete_task(payload: dict[str, Any], task_id: int) -> Any:
     """Complete a task with form data; returns the instance with its new ready tasks."""
     ctx = command_context()
