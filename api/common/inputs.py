@@ -38,6 +38,13 @@ class InvalidJsonError(DomainError):
     code = "invalid-json"
 
 
+class UnsupportedBodyError(DomainError):
+    """A body an operation reads as JSON was sent as something else, so none of it was read."""
+
+    status = 415
+    code = "unsupported-media-type"
+
+
 class InvalidTextError(DomainError):
     """A text value holds a character no record may store; `errors` names each place."""
 

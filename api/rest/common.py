@@ -9,17 +9,23 @@ import flask_smorest
 from marshmallow import RAISE, Schema, fields, missing, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from api.common.inputs import MAX_ID, parse_json
+from api.common.inputs import MAX_ID, UnsupportedBodyError, parse_json
 from api.common.problems import PROBLEM_MIMETYPE
 
 
 class GuardedParser(FlaskParser):
-    """webargs' Flask parser, reading JSON bodies through the input guards."""
+    """webargs' Flask parser, reading JSON bodies through the input guards.
+
+    A body sent as another type (a form, say) is refused rather than read as `{}`: its fields
+    would be silently dropped. No body at all is an empty object, as webargs reads it.
+    """
 
     def _raw_load_json(self, req: flask.Request) -> Any:
+        data = req.get_data(cache=True)  # empty once a form body has been parsed
         if not is_json_request(req):
+            if data or req.content_length or req.form or req.files:
+                raise UnsupportedBodyError("Send the request body as application/json.")
             return missing
-        data = req.get_data(cache=True)
         return parse_json(data) if data else missing
 
 

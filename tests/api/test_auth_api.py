@@ -98,8 +98,9 @@ def test_token_request_names_each_invalid_field(
 
 
 def test_token_request_that_is_not_json_is_refused(client: FlaskClient, pat: str) -> None:
-    response = client.post(TOKEN, data="username=pat", content_type="text/plain")
-    assert_problem(response, 422)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = client.post(TOKEN, data="username=pat", content_type=content_type)
+        assert assert_problem(response, 415)["code"] == "unsupported-media-type"
     broken = client.post(TOKEN, data='{"username": ', content_type="application/json")
     assert broken.status_code in (400, 422)
     assert_problem(broken, broken.status_code)

@@ -85,6 +85,25 @@ def test_every_error_is_documented_as_a_problem(client: FlaskClient) -> None:
     assert errors > 40  # every operation documents at least its default error
 
 
+def test_a_body_that_is_not_json_is_refused_not_dropped(
+    client: FlaskClient, people: People
+) -> None:
+    families = "/api/v1/families"
+    before = json_of(client.get(families, headers=people.headers("pat")))
+    for content_type, data in (
+        ("application/x-www-form-urlencoded", "name=Smith+household"),
+        ("multipart/form-data", {"name": "Smith household"}),
+        ("text/plain", '{"name": "Smith household"}'),
+    ):
+        response = client.post(
+            families, data=data, content_type=content_type, headers=people.headers("pat")
+        )
+        assert_problem(response, 415, code="unsupported-media-type")
+    assert json_of(client.get(families, headers=people.headers("pat"))) == before
+    empty = client.post(families, headers=people.headers("pat"))  # no body: an empty object
+    assert empty.status_code == 201, empty.get_data(as_text=True)
+
+
 def test_body_over_the_upload_limit_is_a_413_problem(client: FlaskClient, people: People) -> None:
     huge = b"x" * (13 * 1024 * 1024)
     response = client.post(
