@@ -6,6 +6,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import RAISE, Schema, fields, missing, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -33,6 +34,17 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """A REST blueprint whose arguments are parsed with the input guards."""
 
     ARGUMENTS_PARSER = GuardedParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """As flask-smorest's, but a JSON body is documented as required only when it must be.
+
+        No body at all reads as an empty object, which a schema with no required field
+        accepts (an empty PATCH changes nothing, say).
+        """
+        if location == "json" and "required" not in kwargs:
+            fields_of = resolve_schema_instance(schema).fields.values()
+            kwargs["required"] = any(field.required for field in fields_of)
+        return super().arguments(schema, location=location, **kwargs)
 
     def problem_response(self, status: int, description: str) -> Any:
         """Document an error an operation answers with on purpose, as the problem it is."""

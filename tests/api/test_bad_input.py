@@ -344,6 +344,23 @@ def test_malformed_bodies_are_problems(world: World) -> None:
     assert not failures, "\n".join(failures)
 
 
+def test_a_body_is_documented_as_required_exactly_when_leaving_it_out_is_refused(
+    world: World,
+) -> None:
+    wrong = []
+    for method, path, operation in world.operations():
+        if not json_body(operation):
+            continue
+        response = send(world, method, world.url(path))
+        problem = response.get_json() if response.status_code == 422 else {}
+        refused = any(
+            e["detail"] == "Missing data for required field." for e in problem.get("errors", [])
+        )
+        if refused != operation["requestBody"]["required"]:
+            wrong.append(f"{method} {path}: refused without a body: {refused}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_bad_bundle_uploads_are_problems(world: World) -> None:
     path = f"{API}/process-definitions"
     uploads: list[dict[str, Any]] = [
