@@ -63,6 +63,21 @@ def Offset() -> fields.Integer:  # noqa: N802 - reads as a field type
     return fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
+class Flag(fields.Boolean):
+    """A JSON `true` or `false`, nothing else: 0, 1 or "yes" is an error, as in task forms.
+
+    A recorded decision (shared or not, parental responsibility or not) must be what the
+    client meant, not marshmallow's reading of a number or a word.
+    """
+
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class StrictSchema(Schema):
     """Unknown fields are errors."""
 

@@ -323,6 +323,24 @@ BAD_INPUT: list[tuple[str, str, Any, set[str]]] = [
         },
         {"#/recipients/0"},
     ),
+    (  # a decision is a JSON true or false: a number or a word is not read as one
+        "post",
+        "/families/{family}/information-sharing",
+        {"shared": 0, "purpose": NAME, "consent_status": "not_sought"},
+        {"#/shared"},
+    ),
+    (
+        "post",
+        "/families/{family}/members",
+        {
+            "person": person(NAME, "2010-01-01", is_child="yes"),
+            "relationships": [
+                {"person_id": "{mum}", "relationship": "child", "parental_responsibility": 1}
+            ],
+        },
+        {"#/person/is_child", "#/relationships/0/parental_responsibility"},
+    ),
+    ("patch", "/people/{kid}", {"is_child": "false"}, {"#/is_child"}),
 ]
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from api.rest.common import Id, Offset, StrictSchema
+from api.rest.common import Flag, Id, Offset, StrictSchema
 from domain.context import Actor
 from domain.families import codes, policies
 from domain.families.ethnicity import census_code, ethnicity_history
@@ -40,7 +40,7 @@ class PersonCreateSchema(StrictSchema):
     sex = fields.String(required=True, validate=validate.OneOf(sorted(codes.SEXES)))
     date_of_birth = fields.Date(load_default=None, allow_none=True)
     expected_date_of_birth = fields.Date(load_default=None, allow_none=True)
-    is_child = fields.Boolean(load_default=None, allow_none=True)
+    is_child = Flag(load_default=None, allow_none=True)
 
 
 class PersonUpdateSchema(StrictSchema):
@@ -51,7 +51,7 @@ class PersonUpdateSchema(StrictSchema):
     sex = fields.String(validate=validate.OneOf(sorted(codes.SEXES)))
     date_of_birth = fields.Date(allow_none=True)
     expected_date_of_birth = fields.Date(allow_none=True)
-    is_child = fields.Boolean(allow_none=True)
+    is_child = Flag(allow_none=True)
 
 
 class RelationshipCreateSchema(StrictSchema):
@@ -61,7 +61,7 @@ class RelationshipCreateSchema(StrictSchema):
     relationship = fields.String(
         required=True, validate=validate.OneOf(sorted(codes.RELATIONSHIP_KINDS))
     )
-    parental_responsibility = fields.Boolean(load_default=False)
+    parental_responsibility = Flag(load_default=False)
 
 
 class MemberCreateSchema(StrictSchema):
@@ -106,7 +106,7 @@ class ConsentCreateSchema(StrictSchema):
     scope = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_SCOPES)))
     status = fields.String(required=True, validate=validate.OneOf(sorted(codes.CONSENT_STATUSES)))
     given_by_person_id = Id(load_default=None, allow_none=True)
-    competent_child = fields.Boolean(load_default=False)
+    competent_child = Flag(load_default=False)
     obtained_on = fields.Date(load_default=None, allow_none=True)
     method = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(sorted(codes.CONSENT_METHODS))
@@ -124,7 +124,7 @@ class ConsentWithdrawSchema(StrictSchema):
 class SharingCreateSchema(StrictSchema):
     """A decision to share or not, with the reasons either way (golden rule 7)."""
 
-    shared = fields.Boolean(required=True)
+    shared = Flag(required=True)
     information = fields.String(load_default=None, validate=TEXT)
     recipients = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)),
