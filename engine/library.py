@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
+from engine import jsonsafe
 from engine.api import CompiledProcess, TaskInfo
 from engine.errors import InvalidProcessError, Problem
 from engine.lint import SpecLinter
@@ -157,10 +158,16 @@ class BundleCompiler:
         loaded: dict[str, Any] = {}
         for name, raw in forms.items():
             try:
-                schema = json.loads(raw)
+                schema = jsonsafe.loads(raw.decode("utf-8-sig"))
                 Draft202012Validator.check_schema(schema)
             except (ValueError, SchemaError) as exc:
-                reason = exc.message if isinstance(exc, SchemaError) else "it is not valid JSON"
+                problems.append(
+                    Problem(None, None, f"The form {name} is not valid: {_form_reason(exc)}", name)
+                )
+                continue
+            bad = list(jsonsafe.bad_text(schema))
+            if bad:
+                reason = f"{bad[0]} holds a NUL or an unpaired surrogate, which no text may hold"
                 problems.append(
                     Problem(None, None, f"The form {name} is not valid: {reason}", name)
                 )
@@ -236,3 +243,14 @@ class BundleCompiler:
             instructions=extensions.get("instructionsForEndUser"),
             documentation=getattr(task_spec, "documentation", None),
         )
+
+
+def _form_reason(exc: ValueError | SchemaError) -> str:
+    """Why a form file is not a usable JSON Schema, for the process owner."""
+    if isinstance(exc, SchemaError):
+        return str(exc.message)
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, jsonsafe.JsonTextError):
+        return f"it is not valid JSON: {exc.reason}"
+    return "it is not valid JSON"

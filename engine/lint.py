@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 
+from engine import jsonsafe
 from engine.errors import Problem
 from engine.scripts import SERVICE_OPERATORS, compile_expression, compile_script
 
@@ -26,6 +27,11 @@ _PARSERS: dict[type[Any], Callable[[str], Any]] = {
 }
 _BARE_ISO = re.compile(r"^(R\d*/)?P[0-9TYMWDHS.,]+$|^\d{4}-\d{2}-\d{2}")
 EXPRESSION_PROPERTIES = ("dueWorkingDays", "dueAt", "agency", "assignee")
+_NOT_PLAIN = (
+    "A param() default must be plain JSON: text, a number, True, False, None, a list [...] or a"
+    " dict {...} with text keys (no tuple, set or bytes, no NUL character), so it is stored and"
+    " read back unchanged."
+)
 
 
 class SpecLinter:
@@ -85,8 +91,11 @@ class SpecLinter:
             if len(args) > 1:
                 try:
                     default = ast.literal_eval(args[1])
-                except ValueError:
+                except (ValueError, TypeError):  # a name, a call; {[1]: 2}
                     self.add(element_id, "A param() default must be a plain value.")
+                    continue
+                if not jsonsafe.is_plain(default):
+                    self.add(element_id, _NOT_PLAIN)
                     continue
             self.params.setdefault(args[0].value, default)
 

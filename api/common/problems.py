@@ -103,6 +103,7 @@ def _domain(error: DomainError) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ThinkFamily"' + (
             ', error="invalid_token"' if sent else ""
         )
+    response.headers.extend(getattr(error, "headers", {}))  # a 415's Accept-Encoding, say
     return response
 
 

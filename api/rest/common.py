@@ -7,7 +7,7 @@ from typing import Any
 import flask
 import flask_smorest
 from flask_smorest.utils import resolve_schema_instance
-from marshmallow import RAISE, Schema, fields, missing, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.common.inputs import MAX_ID, UnsupportedBodyError, parse_json
@@ -28,6 +28,19 @@ class GuardedParser(FlaskParser):
                 raise UnsupportedBodyError("Send the request body as application/json.")
             return missing
         return parse_json(data) if data else missing
+
+    def load_querystring(self, req: flask.Request, schema: Schema) -> Any:
+        """The query string; a parameter that takes one value but is given twice is an error.
+
+        webargs would keep the first and drop the rest, so `?status=active&status=ended` would
+        list only active cases without a word.
+        """
+        proxy = super().load_querystring(req, schema)
+        single = {f.data_key or name for name, f in schema.fields.items()} - proxy.multiple_keys
+        repeated = [key for key in req.args if key in single and len(req.args.getlist(key)) > 1]
+        if repeated:
+            raise ValidationError({key: ["Give this parameter once."] for key in repeated})
+        return proxy
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,15 @@ from domain.forms.schema import (
     choice_widget,
     property_kind,
 )
+from engine import jsonsafe
 
 
 def load_form_schema(path: str | Path) -> dict[str, Any]:
     """Read a form schema file and check it; raise FormSchemaError listing every problem."""
     source = Path(path)
     try:
-        schema = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        schema = jsonsafe.loads(source.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
         raise FormSchemaError(source.name, [f"The file cannot be read as JSON ({exc})"]) from exc
     problems = check_form_schema(schema)
     if problems:

@@ -313,6 +313,32 @@ def test_bad_query_values_are_problems(world: World) -> None:
     assert not failures, "\n".join(failures)
 
 
+def test_a_query_parameter_given_twice_is_refused_not_half_read(world: World) -> None:
+    """`?status=active&status=ended` must not quietly list only active cases."""
+    checked, failures = [], []
+    for method, path, operation in world.operations():
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            name = parameter["name"]
+            response = send(world, method, f"{world.url(path)}?{name}=1&{name}=2")
+            wanted = parameter["schema"].get("type") != "array"
+            if wanted:
+                checked.append(f"{path}?{name}")
+                body = response.json or {}
+                errors = [(e["pointer"], e["detail"]) for e in body.get("errors", [])]
+                if response.status_code != 422 or errors != [
+                    (f"#/{name}", "Give this parameter once.")
+                ]:
+                    failures.append(
+                        f"{method} {path} ?{name} twice: {response.status_code} {errors}"
+                    )
+            elif response.status_code >= 400:
+                failures.append(f"{method} {path} ?{name} (a list) twice: {response.status_code}")
+    assert len(checked) >= 10, checked
+    assert not failures, "\n".join(failures)
+
+
 def test_bad_field_values_are_problems(world: World) -> None:
     failures = []
     for method, path, _operation in world.operations():

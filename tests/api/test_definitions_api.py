@@ -308,6 +308,22 @@ def test_upload_of_unsupported_file_type_is_422(client: FlaskClient, people: Peo
     assert pointers(body) == ["#/files"]
 
 
+def test_two_files_of_one_name_are_refused_not_one_dropped(
+    client: FlaskClient, people: People
+) -> None:
+    files = bundle_files("basic")
+    other_decision = (b'{"type": "object", "properties": {}}', "decision.schema.json")
+    for duplicate in (other_decision[1], f"drafts/{other_decision[1]}"):
+        response = upload(client, people.headers("owner"), [*files, (duplicate, other_decision[0])])
+        body = assert_problem(response, 422)
+        assert body["errors"] == [
+            {"pointer": "#/files", "detail": "More than one file is named decision.schema.json."}
+        ]
+    assert json_of(client.get(DEFINITIONS, headers=people.headers("owner"))) == []
+    shouted = [(name.upper() if name.endswith(".bpmn") else name, data) for name, data in files]
+    assert upload(client, people.headers("owner"), shouted).status_code == 201
+
+
 def test_upload_with_only_forms_is_422(client: FlaskClient, people: People) -> None:
     response = upload(client, people.headers("owner"), [("f.schema.json", b"{}")])
     body = assert_problem(response, 422)
@@ -325,6 +341,48 @@ def test_lint_problems_come_back_as_a_list(client: FlaskClient, people: People) 
     assert isinstance(problem["line"], int)
     assert "not valid Python" in problem["message"]
     assert json_of(client.get(DEFINITIONS, headers=people.headers("owner"))) == []
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        (b'{"type": "object", "maximum": NaN}', "NaN is not a JSON number"),
+        (b'{"type": "object", "maximum": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"type": "object", "title": "\\ud800"}', "#/title holds a NUL or an unpaired"),
+        (b'{"type": "object", "title": "a\\u0000"}', "#/title holds a NUL or an unpaired"),
+        (b'{"type": "object", "type": "string"}', 'the name "type" appears twice'),
+        (b"[" * 100_000 + b"]" * 100_000, "nested more than 64 levels deep"),
+    ],
+)
+def test_a_form_file_that_would_not_store_as_written_is_refused(
+    client: FlaskClient, people: People, form: bytes, reason: str
+) -> None:
+    """Each is refused on both databases, naming the file, rather than stored changed or a 500."""
+    files = [(n, form if n == "decision.schema.json" else d) for n, d in bundle_files("basic")]
+    body = assert_problem(upload(client, people.headers("owner"), files), 422)
+    (about_file,) = [p for p in body["problems"] if p["element_id"] is None]
+    assert about_file["file"] == "decision.schema.json"
+    assert reason in about_file["message"]
+    assert json_of(client.get(DEFINITIONS, headers=people.headers("owner"))) == []
+
+
+def test_a_param_default_that_would_not_store_as_written_is_refused(
+    client: FlaskClient, people: People
+) -> None:
+    for default in (b"{1, 2}", b"float('inf')", b"1e999", b"b'x'", b"(3, 4)"):
+        files = bundle_files(
+            "basic",
+            (
+                b'value="working_days(2)"',
+                b'value="working_days(param(&quot;d&quot;, ' + default + b'))"',
+            ),
+        )
+        body = assert_problem(upload(client, people.headers("owner"), files), 422)
+        assert [p["element_id"] for p in body["problems"]] == ["strategy_discussion"], default
+    files = bundle_files(
+        "basic", (b'value="working_days(2)"', b'value="working_days(param(&quot;d&quot;, 2))"')
+    )
+    assert upload(client, people.headers("owner"), files).status_code == 201
 
 
 def test_missing_form_is_refused(client: FlaskClient, people: People) -> None:

@@ -3,6 +3,7 @@ value or personal data in the body or the log."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 
@@ -102,6 +103,51 @@ def test_a_body_that_is_not_json_is_refused_not_dropped(
     assert json_of(client.get(families, headers=people.headers("pat"))) == before
     empty = client.post(families, headers=people.headers("pat"))  # no body: an empty object
     assert empty.status_code == 201, empty.get_data(as_text=True)
+
+
+def test_a_body_in_a_content_coding_is_refused_not_misread(
+    client: FlaskClient, people: People
+) -> None:
+    families = "/api/v1/families"
+    before = json_of(client.get(families, headers=people.headers("pat")))
+    body = json.dumps({"name": "Smith household"}).encode()
+    for coding, data in (("gzip", gzip.compress(body)), ("br", body), ("GZIP ", body)):
+        response = client.post(
+            families,
+            data=data,
+            content_type="application/json",
+            headers={**people.headers("pat"), "Content-Encoding": coding},
+        )
+        assert_problem(response, 415, code="unsupported-media-type")
+        assert response.headers["Accept-Encoding"] == "identity"
+    assert json_of(client.get(families, headers=people.headers("pat"))) == before
+    plain = client.post(
+        families,
+        data=body,
+        content_type="application/json",
+        headers={**people.headers("pat"), "Content-Encoding": "identity"},
+    )
+    assert plain.status_code == 201, plain.get_data(as_text=True)
+
+
+def test_a_name_given_twice_in_one_object_is_refused_not_half_kept(
+    client: FlaskClient, people: People
+) -> None:
+    families = "/api/v1/families"
+    before = json_of(client.get(families, headers=people.headers("pat")))
+    for path, raw, name in (
+        (families, '{"name": "Smith household", "name": "Jones household"}', "name"),
+        (INSTANCES, '{"process_key": "basic", "data": {"a": 1, "b": 2, "a": 3}}', "a"),
+    ):
+        response = client.post(
+            path, data=raw, content_type="application/json", headers=people.headers("pat")
+        )
+        body = assert_problem(response, 400, code="invalid-json", secrets=("Smith", "Jones"))
+        assert body["detail"] == (
+            f'The request body is not valid JSON: the name "{name}" appears twice in one object.'
+        )
+    assert json_of(client.get(families, headers=people.headers("pat"))) == before
+    assert json_of(client.get(INSTANCES, headers=people.headers("pat"))) == []
 
 
 def test_body_over_the_upload_limit_is_a_413_problem(client: FlaskClient, people: People) -> None:
@@ -255,6 +301,11 @@ def test_json_guards_pass_real_text() -> None:
     assert parse_json(emoji) == {"note": "Kit drew \U0001f600 and wrote \\u0000"}
     assert parse_json(b"[" * 64 + b"]" * 64) is not None
     assert parse_json(json.dumps({"brackets": "[{" * 100})) == {"brackets": "[{" * 100}
+    assert parse_json('[{"a": 1}, {"a": 2}, {"b": {"a": 3}}]') == [  # same names, other objects
+        {"a": 1},
+        {"a": 2},
+        {"b": {"a": 3}},
+    ]
     with pytest.raises(InvalidTextError) as raised:
         parse_json('{"a/b": ["ok", "\\u0000"]}')
     (error,) = raised.value.extra["errors"]

@@ -180,6 +180,36 @@ CASES = {
         "flat.schema.json",
         {"flat.schema.json": b'{"type": "string"}'},
     ),
+    "form-with-nan": Case(
+        user_task(form("nan.schema.json")),
+        "ask",
+        "nan.schema.json",
+        {"nan.schema.json": b'{"type": "object", "properties": {"a": {"maximum": NaN}}}'},
+    ),
+    "form-naming-a-keyword-twice": Case(
+        user_task(form("twice.schema.json")),
+        "ask",
+        "twice.schema.json",
+        {"twice.schema.json": b'{"type": "object", "required": ["a"], "required": []}'},
+    ),
+    "form-nested-too-deeply": Case(
+        user_task(form("deep.schema.json")),
+        "ask",
+        "deep.schema.json",
+        {"deep.schema.json": b"[" * 100_000 + b"]" * 100_000},
+    ),
+    "form-with-unstorable-text": Case(
+        user_task(form("nul.schema.json")),
+        "ask",
+        "nul.schema.json",
+        {"nul.schema.json": b'{"type": "object", "title": "a\\u0000b"}'},
+    ),
+    "form-not-utf8": Case(
+        user_task(form("latin.schema.json")),
+        "ask",
+        "latin.schema.json",
+        {"latin.schema.json": '{"type": "object", "title": "Café"}'.encode("latin-1")},
+    ),
     "unknown-lane": Case(
         user_task(lane_xml=lanes(("wizards", ["start", "ask", "end"]))), "ask", "'wizards'"
     ),
@@ -198,6 +228,20 @@ CASES = {
         timer('working_days(param("limit", days))', "timeDate"), "wait", "plain value"
     ),
     "param-without-arguments": Case(script("x = param()"), "calc", "quoted parameter name"),
+    "param-default-unhashable-key": Case(script('x = param("p", {[1]: 2})'), "calc", "plain value"),
+    **{
+        f"param-default-{name}": Case(script(f'x = param("p", {default})'), "calc", "plain JSON")
+        for name, default in (
+            ("set", "{1, 2}"),
+            ("tuple", "(1, 2)"),
+            ("bytes", "b'x'"),
+            ("complex", "1j"),
+            ("infinite", "1e999"),
+            ("number-keys", "{1: 'a'}"),
+            ("nul", "'a\\x00b'"),
+            ("nested-set", "{'a': [{1}]}"),
+        )
+    },
     "due-at-property-syntax-error": Case(
         user_task(prop("dueAt", "working_days(")), "ask", "dueAt property is not valid Python"
     ),
@@ -242,6 +286,11 @@ def test_lint_names_element_line_and_problem(engine: SpiffEngine, name: str) -> 
         ("form-not-json", "not valid JSON"),
         ("form-invalid-json-schema", "banana"),
         ("form-not-an-object", "object schema"),
+        ("form-with-nan", "not valid JSON: NaN is not a JSON number"),
+        ("form-naming-a-keyword-twice", 'the name "required" appears twice'),
+        ("form-nested-too-deeply", "nested more than 64 levels"),
+        ("form-with-unstorable-text", "#/title holds a NUL"),
+        ("form-not-utf8", "not UTF-8"),
     ],
 )
 def test_invalid_form_is_also_reported_against_its_file(
@@ -284,6 +333,7 @@ def test_every_problem_is_reported_at_once(engine: SpiffEngine) -> None:
         timer('"R3/PT1H"', "timeCycle"),
         timer("working_days(5)", "timeDate"),
         timer('working_days(param("limit", 5))', "timeDate"),
+        script('x = param("p", {"a": [1, 2.5, None, True, "b"]}) or param("q", -3)'),
         timer("deadline", "timeDate"),
         script("count = 1\nlabel = f'{count}'"),
         gateway("risk == 'high'"),

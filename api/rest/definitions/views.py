@@ -97,10 +97,15 @@ def _read_bundle() -> tuple[str | None, dict[str, bytes], dict[str, bytes]]:
     forms: dict[str, bytes] = {}
     for upload in files:
         name = (upload.filename or "").rsplit("/", 1)[-1]
+        if name in bpmn or name in forms:  # a diagram names a form by its file name alone
+            raise errors.ValidationFailedError(
+                "Two files have the same name.",
+                [{"pointer": "#/files", "detail": f"More than one file is named {name[:200]}."}],
+            )
         data = upload.read()
-        if name.endswith(".bpmn") or name.endswith(".bpmn20.xml") or name.endswith(".xml"):
+        if name.lower().endswith((".bpmn", ".xml")):
             bpmn[name] = data
-        elif name.endswith(".json"):
+        elif name.lower().endswith(".json"):
             forms[name] = data
         else:
             raise errors.ValidationFailedError(
