@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Any, ClassVar
 
 
@@ -49,6 +51,22 @@ class AuthenticationError(DomainError):
 
     status = 401
     code = "unauthenticated"
+
+
+class SignInThrottledError(DomainError):
+    """Too many failed sign-ins in a row with one username: the next try must wait."""
+
+    status = 429
+    code = "too-many-sign-in-attempts"
+
+    def __init__(self, wait: timedelta) -> None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        minutes = math.ceil(seconds / 60)
+        super().__init__(
+            "Too many failed sign-ins with this username. "
+            f"Try again in {minutes} minute{'' if minutes == 1 else 's'}."
+        )
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class ValidationFailedError(DomainError):

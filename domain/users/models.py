@@ -46,3 +46,18 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SignInFailures(Base):
+    """Consecutive failed sign-ins with one username, and how long further tries must wait.
+
+    Keyed by a digest of the username as typed, so a password typed into the username box is
+    never stored, and a username that belongs to nobody is treated exactly as one that does.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    username_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

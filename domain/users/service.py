@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain import errors
 from domain.agencies.models import Agency
+from domain.audit import service as audit
 from domain.context import Actor, Context
+from domain.db import table_of
 from domain.lanes import ROLES
-from domain.users.models import ApiToken, User
+from domain.users.models import ApiToken, SignInFailures, User
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
@@ -77,18 +83,96 @@ def create_user(
     return user
 
 
-def authenticate(ctx: Context, *, username: str, password: str) -> User:
-    """Return the user for valid credentials, else raise AuthenticationError (one message)."""
-    user = ctx.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+@dataclass(frozen=True)
+class SignInThrottle:
+    """How failed sign-ins with one username slow further tries (password guessing).
+
+    The first `free_failures` in a row cost nothing. Each one after that makes the next try
+    wait, `first_wait` at first and twice as long each time, up to `longest_wait`. A sign-in
+    that succeeds, or a day without failures, starts the count again. The same holds for a
+    username that belongs to nobody, so the waits say nothing about which usernames exist.
+    """
+
+    free_failures: int = 5
+    first_wait: timedelta = timedelta(minutes=1)
+    longest_wait: timedelta = timedelta(minutes=15)
+    forget_after: timedelta = timedelta(hours=24)
+
+    def wait_after(self, failures: int) -> timedelta | None:
+        """How long the next try must wait after this many failures in a row."""
+        if failures < self.free_failures:
+            return None
+        doublings = min(failures - self.free_failures, 16)
+        return min(self.first_wait * (1 << doublings), self.longest_wait)
+
+
+SIGN_IN_THROTTLE = SignInThrottle()
+_FAILURES = table_of(SignInFailures)
+
+
+def check_sign_in(ctx: Context, *, username: str, password: str) -> User | None:
+    """The active user these credentials belong to, or None when they are not right.
+
+    A refusal is counted against the username in `ctx.session`: commit it before answering,
+    so it stands. While the username must wait, raise SignInThrottledError without checking
+    the password at all. Tries with one username take turns (the row is locked), so a burst
+    of parallel guesses cannot slip past the count.
+    """
+    now = ctx.now()
+    key = _digest(username)
+    failures = _failures_locked(ctx, key, now)
+    if failures.locked_until is not None and failures.locked_until > now:
+        raise errors.SignInThrottledError(failures.locked_until - now)
+    account = ctx.session.scalar(
+        select(User).where(User.username == username, User.active.is_(True))
+    )
     try:
-        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _HASHER.verify(account.password_hash if account else _DUMMY_HASH, password)
+        user = account
     except (VerificationError, InvalidHashError):
         user = None
     if user is None:
-        raise errors.AuthenticationError("The username or password is not right.")
+        recent = failures.last_failed_at is not None and (
+            now - failures.last_failed_at < SIGN_IN_THROTTLE.forget_after
+        )
+        count = failures.failures + 1 if recent else 1
+        wait = SIGN_IN_THROTTLE.wait_after(count)
+        ctx.session.execute(
+            update(_FAILURES)
+            .where(_FAILURES.c.username_digest == key)
+            .values(failures=count, last_failed_at=now, locked_until=now + wait if wait else None)
+        )
+        if account is not None:  # someone's account: its owner and admins should know
+            waits = int(wait.total_seconds()) if wait else 0
+            audit.record(
+                ctx, "user.sign_in_refused", ("user", account.id), failures=count, wait=waits
+            )
+        return None
+    ctx.session.execute(delete(_FAILURES).where(_FAILURES.c.username_digest == key))
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user
+
+
+def _failures_locked(ctx: Context, key: str, now: datetime) -> Any:
+    """The username's failure row, created if need be and locked until the unit of work ends.
+
+    Rows untouched for a day are dropped on the way, so what was typed as a username (a
+    password, by mistake) is not kept, even as a digest.
+    """
+    session = ctx.session
+    stale = now - SIGN_IN_THROTTLE.forget_after
+    session.execute(delete(_FAILURES).where(_FAILURES.c.last_failed_at < stale))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(_FAILURES)
+        .values(username_digest=key, failures=0, last_failed_at=None, locked_until=None)
+        .on_conflict_do_nothing(index_elements=["username_digest"])
+    )
+    return session.execute(
+        select(_FAILURES).where(_FAILURES.c.username_digest == key).with_for_update()
+    ).one()
 
 
 def issue_token(ctx: Context, user: User) -> tuple[str, ApiToken]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, text
 
+from api.common.extensions import db
+from domain.audit.models import AuditEvent
+from domain.users.models import User
 from tests.api.test_definitions_api import (
     DEFINITIONS,
     PERSON,
@@ -21,6 +26,7 @@ from tests.api.test_definitions_api import (
 from tests.conftest import PASSWORD, FakeClock, make_user
 
 TOKEN = "/api/v1/auth/token"
+THREADS = 12
 SECRET_PASSWORD = f"{PERSON} secret 42"
 
 
@@ -140,3 +146,106 @@ def test_a_token_is_not_accepted_in_the_query_string(client: FlaskClient, pat: s
     token = json_of(sign_in(client, pat))["access_token"]
     response = client.get(DEFINITIONS, query_string={"access_token": token})
     assert_problem(response, 401)
+
+
+# -- throttling password guessing ------------------------------------------------------------
+
+
+def fail(client: FlaskClient, username: str, times: int) -> None:
+    for _ in range(times):
+        assert_problem(sign_in(client, username, SECRET_PASSWORD), 401, code="unauthenticated")
+
+
+def assert_must_wait(client: FlaskClient, username: str, seconds: int) -> None:
+    response = sign_in(client, username)  # the right password changes nothing while waiting
+    body = assert_problem(response, 429, code="too-many-sign-in-attempts")
+    minutes = -(-seconds // 60)
+    assert body["detail"] == (
+        "Too many failed sign-ins with this username. "
+        f"Try again in {minutes} minute{'' if minutes == 1 else 's'}."
+    )
+    assert response.headers["Retry-After"] == str(seconds)
+
+
+@pytest.mark.parametrize("username", ["pat", "nobody"])
+def test_failed_sign_ins_make_the_next_try_wait_longer_each_time(
+    app: Flask, client: FlaskClient, pat: str, clock: FakeClock, username: str
+) -> None:
+    """The same for a username nobody has, so the waits do not tell which usernames exist."""
+    fail(client, username, 5)
+    assert_must_wait(client, username, 60)
+    clock.advance(seconds=59)
+    assert_must_wait(client, username, 1)
+    for wait in (120, 240, 480, 900, 900):
+        clock.advance(seconds=61 if wait == 120 else wait // 2 + 1)
+        fail(client, username, 1)
+        assert_must_wait(client, username, wait)
+        clock.advance(seconds=wait // 2 - 1)
+    make_user(app, "sam", ["practitioner"])
+    assert sign_in(client, "sam").status_code == 200  # others are not held up
+
+
+def test_a_good_sign_in_or_a_quiet_day_starts_the_count_again(
+    client: FlaskClient, pat: str, clock: FakeClock
+) -> None:
+    fail(client, "pat", 4)
+    assert sign_in(client, "pat").status_code == 200
+    fail(client, "pat", 4)
+    clock.advance(hours=24)
+    fail(client, "pat", 4)
+    assert sign_in(client, "pat").status_code == 200
+    fail(client, "pat", 5)
+    assert_must_wait(client, "pat", 60)
+    clock.advance(minutes=1)
+    assert sign_in(client, "pat").status_code == 200
+    fail(client, "pat", 4)  # counted from nothing again: no wait yet
+    assert sign_in(client, "pat").status_code == 200
+
+
+def test_refusals_for_an_account_are_audited(app: Flask, client: FlaskClient, pat: str) -> None:
+    fail(client, "pat", 5)
+    fail(client, "nobody", 2)
+    sign_in(client, "pat")  # too soon: refused without a check, so not a new failure
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEvent.action, AuditEvent.subject_id, AuditEvent.details).where(
+                AuditEvent.action == "user.sign_in_refused"
+            )
+        ).all()
+        pat_id = db.session.scalar(select(User.id).where(User.username == "pat"))
+    assert [(r.subject_id, r.details) for r in rows] == [
+        (str(pat_id), {"failures": n, "wait": 60 if n == 5 else 0}) for n in range(1, 6)
+    ]
+
+
+def test_what_was_typed_as_a_username_is_not_kept(
+    app: Flask, client: FlaskClient, pat: str, clock: FakeClock
+) -> None:
+    fail(client, SECRET_PASSWORD, 2)  # a password typed into the username box, say
+    with app.app_context():
+        rows = db.session.execute(text("SELECT * FROM sign_in_failures")).all()
+        assert len(rows) == 1
+        assert SECRET_PASSWORD not in str(rows)
+        clock.advance(hours=24, seconds=1)
+    sign_in(client, "pat")
+    with app.app_context():
+        assert db.session.execute(text("SELECT * FROM sign_in_failures")).all() == []
+
+
+def test_a_burst_of_parallel_guesses_gets_five_tries_only(
+    app: Flask, client: FlaskClient, pat: str
+) -> None:
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        own_client = app.test_client()
+        barrier.wait(timeout=30)
+        statuses.append(sign_in(own_client, "pat", SECRET_PASSWORD).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses) == [401] * 5 + [429] * (THREADS - 5)

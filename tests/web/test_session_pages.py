@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from tests.conftest import PASSWORD, make_agency, make_user
+from tests.conftest import PASSWORD, FakeClock, make_agency, make_user
 
 BPMN_DIR = Path(__file__).resolve().parent / "bpmn"
 DASH = "\N{EN DASH}"  # GOV.UK page titles use an en dash
@@ -151,6 +151,23 @@ def test_sign_in_failure_is_generic(client: FlaskClient, sam: str) -> None:
         assert "password is" not in page.lower()
     assert 'value="nobody"' in unknown_user  # the username is kept, never the password
     assert PASSWORD not in unknown_user
+
+
+def test_repeated_failures_make_the_next_sign_in_wait(
+    client: FlaskClient, sam: str, clock: FakeClock
+) -> None:
+    """Failures count the same on the page and through the API: one count per username."""
+    for _ in range(3):
+        assert "Enter a correct username and password" in html(sign_in(client, sam, "wrong"))
+    for _ in range(2):
+        refused = client.post("/api/v1/auth/token", json={"username": sam, "password": "wrong"})
+        assert refused.status_code == 401
+    page = html(sign_in(client, sam))  # the right password, too soon
+    assert "Too many failed sign-ins with this username. Try again in 1 minute." in page
+    assert 'href="#username"' in page
+    assert client.get("/tasks").status_code == 302  # not signed in
+    clock.advance(minutes=1)
+    assert sign_in(client, sam).headers["Location"] == "/tasks"
 
 
 def test_sign_in_requires_both_fields(client: FlaskClient) -> None:

@@ -312,27 +312,38 @@ def sign_in() -> ResponseReturnValue:
     if not password:
         problems.append({"field": "password", "message": "Enter your password"})
     if not problems:
-        ctx = base_context(None)
-        try:
-            with unit_of_work(ctx.session):
-                user = users.authenticate(ctx, username=username, password=password)
-                ctx.actor = users.actor_of(user)
-                audit.record(ctx, "user.signed_in", ("user", user.id), via="page")
-                user_id, auth_version = user.id, user.password_hash[-16:]
-        except errors.AuthenticationError:
-            log.info("page sign-in refused")
-            problems.append({"field": "username", "message": SIGN_IN_FAILED})
-        else:
+        signed_in = _check_sign_in(username, password, problems)
+        if signed_in is not None:
             session.clear()  # no fixation: nothing from before sign-in survives
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without use
-            session["user_id"] = user_id
-            session["auth_version"] = auth_version
+            session["user_id"], session["auth_version"] = signed_in
             rotate_csrf_token()
             g.pop("actor", None)
             g.pop("tf_current_user", None)
             return redirect(target)
     page = render_template("session/sign_in.html", next=target, errors=problems, username=username)
     return page, 200
+
+
+def _check_sign_in(
+    username: str, password: str, problems: list[dict[str, str]]
+) -> tuple[int, str] | None:
+    """The user id and password version for right credentials; else a problem is added."""
+    ctx = base_context(None)
+    try:
+        with unit_of_work(ctx.session):  # a refusal is committed too: it counts towards a wait
+            user = users.check_sign_in(ctx, username=username, password=password)
+            if user is not None:
+                ctx.actor = users.actor_of(user)
+                audit.record(ctx, "user.signed_in", ("user", user.id), via="page")
+                return user.id, user.password_hash[-16:]
+    except errors.SignInThrottledError as throttled:
+        log.info("page sign-in refused: too many failures")
+        problems.append({"field": "username", "message": throttled.detail})
+        return None
+    log.info("page sign-in refused")
+    problems.append({"field": "username", "message": SIGN_IN_FAILED})
+    return None
 
 
 @bp.post("/sign-out")

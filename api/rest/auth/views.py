@@ -8,6 +8,7 @@ from marshmallow import fields
 
 from api.common.context import base_context
 from api.rest.common import Blueprint, StrictSchema
+from domain import errors
 from domain.audit import service as audit
 from domain.db import unit_of_work
 from domain.users import service as users
@@ -33,13 +34,22 @@ class TokenSchema(StrictSchema):
 @bp.post("/token")
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
+@bp.problem_response(401, "The username or password is not right.")
+@bp.problem_response(
+    429,
+    "Too many failed sign-ins in a row with this username: the `Retry-After` header says how"
+    " many seconds to wait. Each failure after the fifth doubles the wait, up to 15 minutes.",
+)
 @bp.doc(security=[])
 def issue_token(payload: dict[str, Any]) -> dict[str, Any]:
     """Exchange a username and password for a bearer token."""
     ctx = base_context(None)
-    with unit_of_work(ctx.session):
-        user = users.authenticate(ctx, username=payload["username"], password=payload["password"])
-        token, row = users.issue_token(ctx, user)
-        ctx.actor = users.actor_of(user)
-        audit.record(ctx, "user.signed_in", ("user", user.id), via="api")
+    with unit_of_work(ctx.session):  # a refusal is committed too: it counts towards a wait
+        user = users.check_sign_in(ctx, username=payload["username"], password=payload["password"])
+        if user is not None:
+            token, row = users.issue_token(ctx, user)
+            ctx.actor = users.actor_of(user)
+            audit.record(ctx, "user.signed_in", ("user", user.id), via="api")
+    if user is None:
+        raise errors.AuthenticationError("The username or password is not right.")
     return {"access_token": token, "token_type": "Bearer", "expires_at": row.expires_at}
