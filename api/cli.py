@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from api.demo import demo_data_command
 from api.notify_cli import notify_command
 from api.worker import worker_command
 from domain import errors
+from domain.context import Context
 from domain.db import unit_of_work
 from domain.lanes import ROLES
 
@@ -64,6 +66,49 @@ def create_user_command(
     except errors.DomainError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created user {username}.")
+
+
+@click.command("set-password")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def set_password_command(username: str, password: str) -> None:
+    """Give a user a new password; it signs them out everywhere."""
+    from domain.users import service as users
+
+    _user_change(lambda ctx: users.set_password(ctx, username=username, password=password))
+    click.echo(f"Set a new password for {username}; their sessions and tokens have ended.")
+
+
+@click.command("deactivate-user")
+@click.option("--username", required=True)
+@with_appcontext
+def deactivate_user_command(username: str) -> None:
+    """Stop a user signing in (a leaver, say), ending their sessions and tokens at once."""
+    from domain.users import service as users
+
+    _user_change(lambda ctx: users.set_active(ctx, username=username, active=False))
+    click.echo(f"Deactivated {username}; their sessions and tokens have ended.")
+
+
+@click.command("reactivate-user")
+@click.option("--username", required=True)
+@with_appcontext
+def reactivate_user_command(username: str) -> None:
+    """Let a deactivated user sign in again."""
+    from domain.users import service as users
+
+    _user_change(lambda ctx: users.set_active(ctx, username=username, active=True))
+    click.echo(f"Reactivated {username}.")
+
+
+def _user_change(change: Callable[[Context], object]) -> None:
+    ctx = base_context(None)
+    try:
+        with unit_of_work(ctx.session):
+            change(ctx)
+    except errors.DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
 
 
 @click.command("create-agency")
@@ -137,6 +182,9 @@ def register_cli(app: Flask) -> None:
     """Attach the commands to the app (so `flask --app api.app` has them too)."""
     for command in (
         create_user_command,
+        set_password_command,
+        deactivate_user_command,
+        reactivate_user_command,
         create_agency_command,
         deploy_command,
         serve_command,
@@ -151,6 +199,9 @@ def register_cli(app: Flask) -> None:
 
 
 main.add_command(create_user_command)
+main.add_command(set_password_command)
+main.add_command(deactivate_user_command)
+main.add_command(reactivate_user_command)
 main.add_command(create_agency_command)
 main.add_command(deploy_command)
 main.add_command(serve_command)

@@ -58,11 +58,7 @@ def create_user(
             "Unknown or missing role.",
             [{"pointer": "#/roles", "detail": "Use one of: " + ", ".join(sorted(ROLES))}],
         )
-    if len(password) < 10:
-        raise errors.ValidationFailedError(
-            "The password is too short.",
-            [{"pointer": "#/password", "detail": "Use at least 10 characters."}],
-        )
+    _check_password(password)
     agency = ctx.session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise errors.NotFoundError("No agency with that code.")
@@ -81,6 +77,60 @@ def create_user(
     ctx.session.add(user)
     ctx.session.flush()
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise errors.ValidationFailedError(
+            "The password is too short.",
+            [{"pointer": "#/password", "detail": "Use at least 10 characters."}],
+        )
+
+
+def _user_named(ctx: Context, username: str) -> User:
+    user = ctx.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise errors.NotFoundError("No user with that username.")
+    return user
+
+
+def set_password(ctx: Context, *, username: str, password: str) -> User:
+    """Give a user a new password (an admin's reset, say) and sign them out everywhere.
+
+    Their API tokens are revoked and their page sessions end (a session is bound to the
+    password it signed in with); failed sign-ins counted against the username are cleared.
+    """
+    _check_password(password)
+    user = _user_named(ctx, username)
+    user.password_hash = _HASHER.hash(password)
+    _revoke_all(ctx, user)
+    ctx.session.execute(delete(_FAILURES).where(_FAILURES.c.username_digest == _digest(username)))
+    audit.record(ctx, "user.password_set", ("user", user.id))
+    return user
+
+
+def set_active(ctx: Context, *, username: str, active: bool) -> User:
+    """Let a user sign in again, or stop them (a leaver, say) at once.
+
+    A deactivated user's API tokens are revoked and their page sessions end with their next
+    request; their records and audit trail stay.
+    """
+    user = _user_named(ctx, username)
+    if user.active != active:
+        user.active = active
+        if not active:
+            _revoke_all(ctx, user)
+        audit.record(ctx, "user.reactivated" if active else "user.deactivated", ("user", user.id))
+    return user
+
+
+def _revoke_all(ctx: Context, user: User) -> None:
+    ctx.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+def revoke_token(ctx: Context, token: str) -> None:
+    """Revoke one bearer token (an API client signing out)."""
+    ctx.session.execute(delete(ApiToken).where(ApiToken.digest == _digest(token)))
 
 
 @dataclass(frozen=True)
@@ -176,7 +226,10 @@ def _failures_locked(ctx: Context, key: str, now: datetime) -> Any:
 
 
 def issue_token(ctx: Context, user: User) -> tuple[str, ApiToken]:
-    """Issue a bearer token; only its digest is stored."""
+    """Issue a bearer token; only its digest is stored. The user's expired tokens are dropped."""
+    ctx.session.execute(
+        delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at <= ctx.now())
+    )
     token = secrets.token_urlsafe(32)
     row = ApiToken(
         digest=_digest(token),

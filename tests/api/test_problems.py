@@ -48,7 +48,7 @@ def test_wrong_method_is_a_405_problem_naming_the_allowed_methods(client: FlaskC
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
     response = client.put("/api/v1/auth/token", json={})
     assert_problem(response, 405)
-    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert set(response.headers["Allow"].split(", ")) == {"DELETE", "OPTIONS", "POST"}
     page = client.open("/sign-in", method="TRACE")  # a page keeps its HTML error page
     assert (page.status_code, page.mimetype) == (405, "text/html")
     assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}

@@ -1,11 +1,13 @@
-"""POST /auth/token: username and password for a bearer token."""
+"""POST /auth/token: username and password for a bearer token; DELETE /auth/token: sign out."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from marshmallow import fields
 
+from api.common.auth import require_actor
 from api.common.context import base_context
 from api.rest.common import Blueprint, StrictSchema
 from domain import errors
@@ -53,3 +55,15 @@ def issue_token(payload: dict[str, Any]) -> dict[str, Any]:
     if user is None:
         raise errors.AuthenticationError("The username or password is not right.")
     return {"access_token": token, "token_type": "Bearer", "expires_at": row.expires_at}
+
+
+@bp.delete("/token")
+@bp.response(204)
+def revoke_token() -> None:
+    """Sign out: revoke the bearer token this request was sent with."""
+    actor = require_actor()
+    ctx = base_context(actor)
+    token = request.headers.get("Authorization", "")[7:].strip()
+    with unit_of_work(ctx.session):
+        users.revoke_token(ctx, token)
+        audit.record(ctx, "user.signed_out", ("user", actor.user_id), via="api")
