@@ -58,6 +58,7 @@ def create_user(
             "Unknown or missing role.",
             [{"pointer": "#/roles", "detail": "Use one of: " + ", ".join(sorted(ROLES))}],
         )
+    _check_username(username)
     _check_password(password)
     agency = ctx.session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
@@ -79,12 +80,34 @@ def create_user(
     return user
 
 
+USERNAME_MAX = 80  # the column's width
+PASSWORD_MIN, PASSWORD_MAX = 10, 200  # the sign-in page takes no more than PASSWORD_MAX
+
+
 def _check_password(password: str) -> None:
-    if len(password) < 10:
+    if len(password) < PASSWORD_MIN:
         raise errors.ValidationFailedError(
             "The password is too short.",
-            [{"pointer": "#/password", "detail": "Use at least 10 characters."}],
+            [{"pointer": "#/password", "detail": f"Use at least {PASSWORD_MIN} characters."}],
         )
+    if len(password) > PASSWORD_MAX:
+        raise errors.ValidationFailedError(
+            "The password is too long.",
+            [{"pointer": "#/password", "detail": f"Use at most {PASSWORD_MAX} characters."}],
+        )
+
+
+def _check_username(username: str) -> None:
+    """A username fits its column and reads the same typed anywhere (the page trims spaces)."""
+    if not username or len(username) > USERNAME_MAX or username != username.strip():
+        detail = f"Use 1 to {USERNAME_MAX} characters, with no space at either end."
+    elif not username.isprintable():
+        detail = "Use only printable characters."
+    else:
+        return
+    raise errors.ValidationFailedError(
+        "The username is not valid.", [{"pointer": "#/username", "detail": detail}]
+    )
 
 
 def _user_named(ctx: Context, username: str) -> User:

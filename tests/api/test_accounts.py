@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from api.common.extensions import db
 from domain.audit.models import AuditEvent
-from domain.users.models import ApiToken
+from domain.users.models import ApiToken, User
 from tests.api.test_auth_api import SECRET_PASSWORD, TOKEN, bearer, fail, sign_in
 from tests.api.test_definitions_api import DEFINITIONS, assert_problem, cheap_passwords, json_of
-from tests.conftest import PASSWORD, FakeClock, make_user
+from tests.conftest import PASSWORD, FakeClock, make_agency, make_user
 from tests.web.test_session_pages import sign_in as page_sign_in
 
 NEW_PASSWORD = "a brand new password 7"
@@ -101,6 +101,7 @@ def test_a_password_reset_ends_every_session_and_clears_the_wait(
     ("args", "message"),
     [
         (["--username", "pat", "--password", "short"], "The password is too short."),
+        (["--username", "pat", "--password", "x" * 201], "The password is too long."),
         (["--username", "nobody", "--password", NEW_PASSWORD], "No user with that username."),
     ],
 )
@@ -138,3 +139,43 @@ def test_a_deactivated_user_is_stopped_at_once_and_can_come_back(
         "user.reactivated",
     ]
     assert SECRET_PASSWORD not in output
+
+
+@pytest.mark.parametrize("username", [" pat2", "pat2 ", "x" * 81, "tab\there", ""])
+def test_a_username_that_could_not_be_typed_back_is_refused(app: Flask, username: str) -> None:
+    make_agency(app, "csc", "childrens_social_care")
+    code, output = cli(
+        app,
+        "create-user",
+        "--username",
+        username,
+        "--password",
+        NEW_PASSWORD,
+        "--role",
+        "practitioner",
+        "--agency",
+        "csc",
+    )
+    assert code != 0
+    assert "The username is not valid." in output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_longest_username_and_password_sign_in_on_the_page(app: Flask) -> None:
+    make_agency(app, "csc", "childrens_social_care")
+    username, password = "u" * 80, "p" * 200
+    code, output = cli(
+        app,
+        "create-user",
+        "--username",
+        username,
+        "--password",
+        password,
+        "--role",
+        "practitioner",
+        "--agency",
+        "csc",
+    )
+    assert code == 0, output
+    assert page_sign_in(app.test_client(), username, password).status_code == 302

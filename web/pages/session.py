@@ -52,8 +52,8 @@ log = logging.getLogger("thinkfamily.web")
 API_PREFIX = "/api/"
 HOME = "/tasks"
 SIGN_IN = "/sign-in"
-USERNAME_MAX = 80
-PASSWORD_MAX = 200
+USERNAME_MAX = users.USERNAME_MAX
+PASSWORD_MAX = users.PASSWORD_MAX
 SIGN_IN_FAILED = "Enter a correct username and password"
 CONFLICT_TITLE = "This cannot be done at the moment"
 
