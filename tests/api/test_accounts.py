@@ -13,23 +13,21 @@ from sqlalchemy import func, select
 from api.common.extensions import db
 from domain.audit.models import AuditEvent
 from domain.users.models import ApiToken, User
-from tests.api.test_auth_api import SECRET_PASSWORD, TOKEN, bearer, fail, sign_in
-from tests.api.test_definitions_api import DEFINITIONS, assert_problem, cheap_passwords, json_of
-from tests.conftest import PASSWORD, FakeClock, make_agency, make_user
+from tests.api.test_auth_api import (
+    SECRET_PASSWORD,
+    TOKEN,
+    _cheap_passwords,
+    bearer,
+    fail,
+    pat,
+    sign_in,
+)
+from tests.api.test_definitions_api import DEFINITIONS, assert_problem, json_of
+from tests.conftest import PASSWORD, FakeClock, make_agency
 from tests.web.test_session_pages import sign_in as page_sign_in
 
+__all__ = ["_cheap_passwords", "pat"]  # shared fixtures, re-exported for pytest
 NEW_PASSWORD = "a brand new password 7"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
-
-
-@pytest.fixture
-def pat(app: Flask) -> str:
-    make_user(app, "pat", ["practitioner"])
-    return "pat"
 
 
 def token(client: FlaskClient, password: str = PASSWORD) -> str:
