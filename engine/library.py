@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -166,8 +167,12 @@ class BundleCompiler:
                 )
                 continue
             bad = list(jsonsafe.bad_text(schema))
-            if bad:
-                reason = f"{bad[0]} holds a NUL or an unpaired surrogate, which no text may hold"
+            reason = (
+                f"{bad[0]} holds a NUL or an unpaired surrogate, which no text may hold"
+                if bad
+                else _unresolved_reference(schema)
+            )
+            if reason:
                 problems.append(
                     Problem(None, None, f"The form {name} is not valid: {reason}", name)
                 )
@@ -254,3 +259,50 @@ def _form_reason(exc: ValueError | SchemaError) -> str:
     if isinstance(exc, jsonsafe.JsonTextError):
         return f"it is not valid JSON: {exc.reason}"
     return "it is not valid JSON"
+
+
+_REFERENCES = ("$ref", "$dynamicRef", "$recursiveRef")
+_ANCHORS = ("$anchor", "$dynamicAnchor")
+
+
+def _unresolved_reference(schema: Any) -> str | None:
+    """Why a reference in a form cannot be followed, or None when every one can.
+
+    A form may refer only to its own parts (`#/$defs/name`, or `#name` for an `$anchor`):
+    one it cannot follow would make every completion of its task fail, leaving cases stuck.
+    """
+    references: list[str] = []
+    anchors: set[str] = set()
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            references += [v for k, v in item.items() if k in _REFERENCES and isinstance(v, str)]
+            anchors.update(v for k, v in item.items() if k in _ANCHORS and isinstance(v, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    for reference in references:
+        shown = json.dumps(reference[:80])
+        if not reference.startswith("#"):
+            return f"it refers to {shown}, outside the form; refer only to its own parts"
+        fragment = unquote(reference[1:])
+        if fragment.startswith("/") or not fragment:
+            if not _pointer_exists(schema, fragment):
+                return f"it refers to {shown}, which is not in the form"
+        elif fragment not in anchors:
+            return f"it refers to {shown}, but no part of the form has that anchor"
+    return None
+
+
+def _pointer_exists(document: Any, pointer: str) -> bool:
+    target = document
+    for token in pointer.split("/")[1:]:
+        step = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and step in target:
+            target = target[step]
+        elif isinstance(target, list) and step.isdigit() and int(step) < len(target):
+            target = target[int(step)]
+        else:
+            return False
+    return True

@@ -366,6 +366,43 @@ def test_a_form_file_that_would_not_store_as_written_is_refused(
     assert json_of(client.get(DEFINITIONS, headers=people.headers("owner"))) == []
 
 
+def test_a_form_whose_reference_cannot_be_followed_is_refused_not_left_to_fail(
+    client: FlaskClient, people: People
+) -> None:
+    """Such a form made every completion of its task a 500: the case could never move on."""
+    headers = people.headers("owner")
+
+    def with_answer(answer: dict[str, Any]) -> list[tuple[str, bytes]]:
+        form = json.loads(dict(bundle_files("basic"))["submit_referral.schema.json"])
+        form["$defs"] = {"short": {"type": "string", "maxLength": 3}}
+        form["properties"]["answer"] = answer
+        changed = json.dumps(form).encode()
+        return [
+            (n, changed if n == "submit_referral.schema.json" else d)
+            for n, d in bundle_files("basic")
+        ]
+
+    for ref in ("#/$defs/missing", "https://example.com/form.json", "#nowhere"):
+        body = assert_problem(upload(client, headers, with_answer({"$ref": ref})), 422)
+        assert [p["file"] for p in body["problems"] if p["element_id"] is None] == [
+            "submit_referral.schema.json"
+        ]
+    assert upload(client, headers, with_answer({"$ref": "#/$defs/short"})).status_code == 201
+    pat = people.headers("pat")
+    started = client.post(
+        "/api/v1/process-instances",
+        json={"process_key": "basic", "data": {"child_ref": "C-1"}},
+        headers=pat,
+    )
+    task = json_of(started)["ready_tasks"][0]["id"]
+    answers = {"child_name": "Kit", "concern_level": 3}
+    complete = f"/api/v1/tasks/{task}/complete"
+    refused = client.post(complete, json={"data": {**answers, "answer": "long"}}, headers=pat)
+    assert pointers(assert_problem(refused, 422)) == ["#/data/answer"]
+    done = client.post(complete, json={"data": {**answers, "answer": "ok"}}, headers=pat)
+    assert done.status_code == 200, done.get_data(as_text=True)
+
+
 def test_a_param_default_that_would_not_store_as_written_is_refused(
     client: FlaskClient, people: People
 ) -> None:

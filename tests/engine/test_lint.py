@@ -210,6 +210,20 @@ CASES = {
         "latin.schema.json",
         {"latin.schema.json": '{"type": "object", "title": "Café"}'.encode("latin-1")},
     ),
+    **{
+        f"form-{name}": Case(
+            user_task(form("refs.schema.json")),
+            "ask",
+            "refs.schema.json",
+            {"refs.schema.json": json.dumps({"type": "object", "properties": {"a": ref}}).encode()},
+        )
+        for name, ref in (
+            ("ref-to-a-missing-part", {"$ref": "#/$defs/missing"}),
+            ("ref-outside-the-form", {"$ref": "https://example.com/form.json"}),
+            ("ref-to-a-file", {"$ref": "file:///etc/hostname"}),
+            ("ref-to-an-unknown-anchor", {"$dynamicRef": "#nowhere"}),
+        )
+    },
     "unknown-lane": Case(
         user_task(lane_xml=lanes(("wizards", ["start", "ask", "end"]))), "ask", "'wizards'"
     ),
@@ -291,6 +305,10 @@ def test_lint_names_element_line_and_problem(engine: SpiffEngine, name: str) -> 
         ("form-nested-too-deeply", "nested more than 64 levels"),
         ("form-with-unstorable-text", "#/title holds a NUL"),
         ("form-not-utf8", "not UTF-8"),
+        ("form-ref-to-a-missing-part", 'refers to "#/$defs/missing", which is not in the form'),
+        ("form-ref-outside-the-form", "outside the form; refer only to its own parts"),
+        ("form-ref-to-a-file", 'refers to "file:///etc/hostname", outside the form'),
+        ("form-ref-to-an-unknown-anchor", "no part of the form has that anchor"),
     ],
 )
 def test_invalid_form_is_also_reported_against_its_file(
@@ -302,6 +320,27 @@ def test_invalid_form_is_also_reported_against_its_file(
     file_problems = [p for p in problems if p.element_id is None]
     assert [p.file for p in file_problems] == [form_name]
     assert detail in file_problems[0].message
+
+
+def test_a_form_may_refer_to_its_own_parts(engine: SpiffEngine) -> None:
+    refs = {
+        "type": "object",
+        "$defs": {"name": {"type": "string"}, "age": {"$anchor": "age", "type": "integer"}},
+        "properties": {
+            "a": {"$ref": "#/$defs/name"},
+            "b": {"$ref": "#age"},
+            "c": {"type": "array", "items": {"$ref": "#/properties/a"}},
+            "d~/e": {"type": "string"},
+            "f": {"$ref": "#/properties/d~0~1e"},
+        },
+    }
+    process = engine.compile(
+        "lint",
+        {"lint.bpmn": user_task(form("refs.schema.json")).encode()},
+        {"refs.schema.json": json.dumps(refs).encode()},
+        KNOWN_LANES,
+    )
+    assert process.forms["refs.schema.json"] == refs
 
 
 def test_lanes_are_not_checked_when_roles_are_unknown(engine: SpiffEngine) -> None:
