@@ -5,7 +5,7 @@ order. Only a small subset of JSON Schema is supported, so that every form can b
 GOV.UK Frontend components (see web/formrender.py). This package is framework-free.
 """
 
-from domain.forms.checks import check_form_schema, load_form_schema
+from domain.forms.checks import check_form_extensions, check_form_schema, load_form_schema
 from domain.forms.schema import (
     CHOICE_KINDS,
     DEFAULT_ROWS,
@@ -35,6 +35,7 @@ __all__ = [
     "FieldError",
     "FormSchemaError",
     "Kind",
+    "check_form_extensions",
     "check_form_schema",
     "choice_widget",
     "date_parts_message",

@@ -73,6 +73,60 @@ def check_form_schema(schema: Any) -> list[str]:
     return problems
 
 
+def check_form_extensions(schema: Mapping[str, Any]) -> list[str]:
+    """Check that the page hints a form gives (`x-...`) have the shapes pages rely on.
+
+    Deploying runs this on every form: a JSON Schema may carry any extra keyword, but a
+    malformed hint (an `x-reveal-when` that is not `{"property", "value"}`, say) would break
+    the task's page for every practitioner who opened it. Unlike `check_form_schema` it does
+    not insist on the page subset: a form used only through the API may go beyond it.
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    return list(_extension_problems(properties, row_of=None))
+
+
+def _extension_problems(properties: Mapping[str, Any], *, row_of: str | None) -> Iterator[str]:
+    for name, prop in properties.items():
+        label = f"Question '{row_of}', row question '{name}'" if row_of else f"Question '{name}'"
+        if not isinstance(prop, dict):
+            if not isinstance(prop, bool):
+                yield f"{label} must be a JSON object"
+            continue
+        if "x-enum-labels" in prop:
+            yield from _check_labels(label, prop)
+        source = prop.get("x-options-from")
+        if "x-options-from" in prop and (not isinstance(source, str) or not source):
+            yield f"{label}: 'x-options-from' must name a list of choices"
+        rule = prop.get("x-reveal-when")
+        if "x-reveal-when" in prop and (
+            not isinstance(rule, dict)
+            or set(rule) != {"property", "value"}
+            or not isinstance(properties.get(rule["property"]), dict)
+            or rule["property"] == name
+        ):
+            yield (
+                f'{label}: \'x-reveal-when\' must be {{"property": ..., "value": ...}} naming'
+                " another question of the form"
+            )
+        rows = prop.get("x-rows")
+        if "x-rows" in prop and (
+            not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 20
+        ):
+            yield f"{label}: 'x-rows' must be a whole number from 1 to 20"
+        if prop.get("type") == "array":
+            items = prop.get("items")
+            if not isinstance(items, dict):
+                yield f"{label}: 'items' must be a JSON object describing one answer or row"
+            else:
+                if "x-enum-labels" in items:
+                    yield from _check_labels(f"{label} 'items'", items)
+                sub = items.get("properties")
+                if isinstance(sub, dict) and row_of is None:
+                    yield from _extension_problems(sub, row_of=name)
+
+
 def _check_top(schema: Mapping[str, Any]) -> Iterator[str]:
     if "$schema" in schema and str(schema["$schema"]).rstrip("#") != DIALECT:
         yield f"'$schema' must be {DIALECT}"

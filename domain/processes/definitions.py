@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
+from domain.forms import check_form_extensions
 from domain.lanes import KNOWN_LANES
 from domain.processes.models import ProcessDefinition, ProcessParameter, ProcessVersion
 from engine import CompiledProcess, InvalidProcessError, TaskInfo
@@ -39,6 +40,18 @@ def deploy(
             for p in exc.problems
         ]
         raise errors.ProcessDefinitionError("The process bundle has problems.", problems) from exc
+    problems = [
+        {
+            "element_id": None,
+            "line": None,
+            "file": name,
+            "message": f"The form {name} cannot be shown as a page: {problem}",
+        }
+        for name, schema in compiled.forms.items()
+        for problem in check_form_extensions(schema)
+    ]
+    if problems:
+        raise errors.ProcessDefinitionError("The process bundle has problems.", problems)
     definition = ctx.session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.key == compiled.key)
     )

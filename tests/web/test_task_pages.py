@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from html.parser import HTMLParser
 from typing import Any
@@ -10,7 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_agency, make_user
+from tests.api.test_definitions_api import assert_problem, bundle_files, upload
+from tests.conftest import make_agency, make_user, token_for
 from tests.web.test_inbox_pages import complete_as, ready_task_ids, start_as
 from tests.web.test_session_pages import (
     DASH,
@@ -380,3 +382,98 @@ def test_service_validation_errors_are_shown_on_the_form(
     assert response.status_code == 200
     assert 'href="#seen_on-day">Enter a past date</a>' in page
     assert 'value="Seen at school"' in page or "Seen at school</textarea>" in page
+
+
+# --- forms a process owner deploys: refused at deploy, or their pages open ------------------
+
+MALFORMED_HINTS: dict[str, dict[str, Any]] = {
+    "options-from-not-a-name": {"type": "string", "title": "X", "x-options-from": 5},
+    "reveal-when-not-a-rule": {"type": "string", "title": "X", "x-reveal-when": 5},
+    "reveal-when-empty": {"type": "string", "title": "X", "x-reveal-when": None},
+    "reveal-when-unknown-question": {
+        "type": "string",
+        "title": "X",
+        "x-reveal-when": {"property": "nowhere", "value": "a"},
+    },
+    "labels-not-a-list": {"type": "string", "title": "X", "enum": ["a"], "x-enum-labels": 5},
+    "labels-one-short": {
+        "type": "string",
+        "title": "X",
+        "enum": ["a", "b"],
+        "x-enum-labels": ["A"],
+    },
+    "rows-not-a-number": {
+        "type": "array",
+        "title": "X",
+        "items": {"type": "object", "title": "Row", "properties": {}},
+        "x-rows": "x",
+    },
+    "array-without-items": {"type": "array", "title": "X"},
+    "items-not-an-object": {"type": "array", "title": "X", "items": True},
+    "hint-broken-inside-a-row": {
+        "type": "array",
+        "title": "X",
+        "items": {
+            "type": "object",
+            "title": "Row",
+            "properties": {"q": {"type": "string", "title": "Q", "x-options-from": ""}},
+        },
+    },
+}
+# Beyond the page subset but well formed: the API takes them, and their pages open.
+UNUSUAL_BUT_SOUND: dict[str, dict[str, Any]] = {
+    "no-type": {"title": "X"},
+    "type-list": {"type": ["string", "null"], "title": "X"},
+    "unknown-widget": {"type": "string", "title": "X", "x-widget": "dial"},
+    "unknown-option-source": {"type": "string", "title": "X", "x-options-from": "nowhere"},
+    "reference": {"$ref": "#/$defs/short"},
+}
+
+
+def _bundle_with_question(question: dict[str, Any]) -> list[tuple[str, bytes]]:
+    files = bundle_files("basic")
+    form = json.loads(dict(files)["submit_referral.schema.json"])
+    form["$defs"] = {"short": {"type": "string", "maxLength": 3}}
+    form["properties"]["x"] = question
+    changed = json.dumps(form).encode()
+    return [(n, changed if n == "submit_referral.schema.json" else d) for n, d in files]
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_HINTS))
+def test_a_form_whose_page_hints_are_malformed_is_refused_at_deploy(
+    app: Flask, client: FlaskClient, name: str
+) -> None:
+    """Each of these deployed, and then the task's page was a 500 for every practitioner."""
+    make_user(app, "owner1", ["process_owner"])
+    response = upload(
+        client, token_for(client, "owner1"), _bundle_with_question(MALFORMED_HINTS[name])
+    )
+    body = assert_problem(response, 422, code="invalid-process")
+    (problem,) = body["problems"]
+    assert problem["file"] == "submit_referral.schema.json"
+    assert problem["message"].startswith(
+        "The form submit_referral.schema.json cannot be shown as a page: Question 'x'"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL_BUT_SOUND))
+def test_a_form_beyond_the_page_subset_still_opens_as_a_page(
+    app: Flask, client: FlaskClient, name: str
+) -> None:
+    make_agency(app, "csc-x", "childrens_social_care")
+    make_user(app, "owner1", ["process_owner", "practitioner"], agency="csc-x")
+    headers = token_for(client, "owner1")
+    assert (
+        upload(client, headers, _bundle_with_question(UNUSUAL_BUT_SOUND[name])).status_code == 201
+    )
+    started = client.post(
+        "/api/v1/process-instances",
+        json={"process_key": "basic", "data": {"child_ref": "C-1"}},
+        headers=headers,
+    )
+    task_id = started.get_json()["ready_tasks"][0]["id"]
+    page = app.test_client()
+    sign_in(page, "owner1")
+    response = page.get(f"/tasks/{task_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert "Child" in html(response)
