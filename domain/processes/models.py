@@ -149,7 +149,7 @@ class TimerRow(Base):
     __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     task_uuid: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
