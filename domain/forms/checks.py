@@ -96,9 +96,8 @@ def _extension_problems(properties: Mapping[str, Any], *, row_of: str | None) ->
             continue
         if "x-enum-labels" in prop:
             yield from _check_labels(label, prop)
-        source = prop.get("x-options-from")
-        if "x-options-from" in prop and (not isinstance(source, str) or not source):
-            yield f"{label}: 'x-options-from' must name a list of choices"
+        if "x-options-from" in prop:
+            yield from _check_options_from(label, prop["x-options-from"])
         rule = prop.get("x-reveal-when")
         if "x-reveal-when" in prop and (
             not isinstance(rule, dict)
@@ -110,11 +109,8 @@ def _extension_problems(properties: Mapping[str, Any], *, row_of: str | None) ->
                 f'{label}: \'x-reveal-when\' must be {{"property": ..., "value": ...}} naming'
                 " another question of the form"
             )
-        rows = prop.get("x-rows")
-        if "x-rows" in prop and (
-            not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 20
-        ):
-            yield f"{label}: 'x-rows' must be a whole number from 1 to 20"
+        if "x-rows" in prop:
+            yield from _check_rows(label, prop["x-rows"])
         if prop.get("type") == "array":
             items = prop.get("items")
             if not isinstance(items, dict):
@@ -208,9 +204,7 @@ def _check_array(label: str, prop: Mapping[str, Any], *, nested: bool) -> Iterat
             yield f"{label}: repeated rows cannot be nested inside other rows"
         if "x-options-from" in prop or "x-reveal-when" in prop:
             yield f"{label}: repeated rows cannot use 'x-options-from' or 'x-reveal-when'"
-        rows = prop.get("x-rows", DEFAULT_ROWS)
-        if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 20:
-            yield f"{label}: 'x-rows' must be a whole number from 1 to 20"
+        yield from _check_rows(label, prop.get("x-rows", DEFAULT_ROWS))
         if not isinstance(items.get("title"), str) or not items["title"].strip():
             yield f"{label}: 'items' must have a 'title' naming one row, such as \"Action\""
         sub = items.get("properties")
@@ -232,12 +226,22 @@ def _check_labels(label: str, source: Mapping[str, Any]) -> Iterator[str]:
         yield f"{label}: 'x-enum-labels' must have one label for each value in 'enum'"
 
 
+def _check_options_from(label: str, source: Any) -> Iterator[str]:
+    if not isinstance(source, str) or not source:
+        yield f"{label}: 'x-options-from' must name a list of choices"
+
+
+def _check_rows(label: str, rows: Any) -> Iterator[str]:
+    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 20:
+        yield f"{label}: 'x-rows' must be a whole number from 1 to 20"
+
+
 def _check_extensions(label: str, prop: Mapping[str, Any]) -> Iterator[str]:
     if "x-enum-labels" in prop:
         yield from _check_labels(label, prop)
     source = prop.get("x-options-from")
-    if source is not None and (not isinstance(source, str) or not source):
-        yield f"{label}: 'x-options-from' must name a list of choices"
+    if source is not None:
+        yield from _check_options_from(label, source)
     if source is not None and prop["type"] == "string" and "enum" in prop:
         yield f"{label}: use either 'enum' or 'x-options-from', not both"
     messages = prop.get("x-error-messages")
