@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Dialect, MetaData, Table, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 
@@ -83,6 +84,21 @@ def unit_of_work(session: Session, *, keep_loaded: bool = False) -> Iterator[Ses
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def first_writer_wins(conflict: Exception) -> Iterator[None]:
+    """Answer a clash on a unique key with `conflict`, as if the check before it had seen it.
+
+    A service checks that a code, day or name is free before it inserts; two requests at the
+    same moment can both pass that check, and the database's unique index then refuses the
+    later insert. Raised inside the unit of work, `conflict` rolls the whole transaction back
+    like the sequential refusal would.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        raise conflict from exc
 
 
 def table_of(model: type[Base]) -> Table:

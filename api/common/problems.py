@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from flask.wrappers import Response
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -117,16 +117,46 @@ def _stale(error: StaleDataError) -> Response:
     return problem(409, "stale-write", "Someone else changed this record. Reload and try again.")
 
 
+CLASH = "Someone else changed these records at the same moment. Reload and try again."
+
+
+def _integrity(error: IntegrityError) -> Response:
+    """A write a database constraint refused, left over from a race no service foresaw."""
+    from api.common.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning(
+        "write refused by a database constraint on %s %s at %s",
+        request.method,
+        request.url_rule,
+        where(error),
+    )
+    return problem(409, "write-conflict", CLASH)
+
+
 def _operational(error: OperationalError) -> Response:
     if "database is locked" in str(error.orig):
         return problem(409, "busy", "The record is being changed by someone else. Try again.")
     return _unexpected(error)
 
 
+_ROOT = Path(__file__).resolve().parents[2]
+_LIBRARIES = "-packages"  # site-packages or dist-packages, inside a virtual environment or not
+
+
 def where(error: BaseException) -> str:
-    """Describe where an error arose (file and line per frame), without its message or data."""
-    frames = traceback.extract_tb(error.__traceback__)[-4:]
-    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    """Describe where an error arose (file and line per frame), without its message or data.
+
+    The innermost frame, then up to three of ThinkFamily's own frames around it, so an error
+    raised deep in a library still names the code that called it.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [
+        f for f in frames if Path(f.filename).is_relative_to(_ROOT) and _LIBRARIES not in f.filename
+    ]
+    chosen = [*own[-3:], *frames[-1:]]
+    unique = list(dict.fromkeys((Path(f.filename).name, f.lineno) for f in reversed(chosen)))
+    return " <- ".join(f"{name}:{line}" for name, line in unique)
 
 
 def _unexpected(error: Exception) -> Response:
@@ -145,6 +175,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain)
     app.register_error_handler(ValidationError, _validation)
     app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(OperationalError, _operational)
     app.register_error_handler(HTTPException, http_problem)
     app.register_error_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from domain import errors
 from domain.agencies.models import Agency
 from domain.context import Context
+from domain.db import first_writer_wins
 from domain.lanes import AGENCY_KINDS
 
 
@@ -41,9 +42,11 @@ def create_agency(
             "Unknown agency kind.",
             [{"pointer": "#/kind", "detail": "Use one of: " + ", ".join(sorted(AGENCY_KINDS))}],
         )
+    taken = errors.ConflictError("An agency with that code exists.")
     if find_agency(ctx, code) is not None:
-        raise errors.ConflictError("An agency with that code exists.")
+        raise taken
     agency = Agency(code=code, name=name, kind=kind, notification_email=notification_email)
     ctx.session.add(agency)
-    ctx.session.flush()
+    with first_writer_wins(taken):
+        ctx.session.flush()
     return agency

@@ -19,14 +19,16 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from domain import errors
 from domain.audit import service as audit
 from domain.calendar.models import CalendarDay
 from domain.context import Context
+from domain.db import first_writer_wins
 from engine.workdays import SkippedDay, WorkingCalendar, calendar_with
 
 CLOSURE = "closure"
@@ -292,6 +294,9 @@ def add_adjustment(ctx: Context, *, day: date, kind: str, reason: str) -> Calend
         raise errors.ConflictError(
             f"{day.isoformat()} already has a calendar entry ({existing.kind}). Remove it first."
         )
+    taken = errors.ConflictError(
+        f"{day.isoformat()} was given a calendar entry at the same moment. Reload to see it."
+    )
     if kind == OPENING:
         library = calendar_with(weekend=tuple(sorted(ctx.calendar.weekend)))
         if library.is_working_day(day) or day.weekday() in library.weekend:
@@ -307,7 +312,8 @@ def add_adjustment(ctx: Context, *, day: date, kind: str, reason: str) -> Calend
         created_by=ctx.actor.user_id if ctx.actor else None,
     )
     ctx.session.add(row)
-    _refresh(ctx)
+    with first_writer_wins(taken):
+        _refresh(ctx)
     audit.record(
         ctx, "calendar.day_added", ("calendar_day", row.id), day=day.isoformat(), kind=kind
     )
@@ -319,12 +325,21 @@ def remove_adjustment(ctx: Context, *, day: date) -> None:
     row = ctx.session.scalar(
         select(CalendarDay).where(CalendarDay.day == day, CalendarDay.kind.in_(ADJUSTMENT_KINDS))
     )
+    gone = errors.NotFoundError("No closure or correction on that day.")
     if row is None:
-        raise errors.NotFoundError("No closure or correction on that day.")
+        raise gone
+    # conditional, so that of two removals at the same moment only one is done and audited
+    removed = ctx.session.execute(
+        delete(CalendarDay)
+        .where(CalendarDay.id == row.id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], removed).rowcount != 1:
+        raise gone
+    ctx.session.expunge(row)
     audit.record(
         ctx, "calendar.day_removed", ("calendar_day", row.id), day=day.isoformat(), kind=row.kind
     )
-    ctx.session.delete(row)
     _refresh(ctx)
 
 
@@ -347,7 +362,10 @@ def confirm_year(ctx: Context, *, year: int) -> CalendarDay:
     row.reason = f"Reviewed by {who}"[:200]
     row.created_at = ctx.now()
     row.created_by = ctx.actor.user_id if ctx.actor else None
-    ctx.session.flush()
+    with first_writer_wins(
+        errors.ConflictError(f"{year} was confirmed at the same moment. Reload to see it.")
+    ):
+        ctx.session.flush()
     audit.record(ctx, "calendar.year_reviewed", ("calendar_day", row.id), year=year)
     return row
 

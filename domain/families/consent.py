@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
 from domain import errors
 from domain.agencies.models import Agency
@@ -132,8 +133,22 @@ def withdraw_consent(
     day = withdrawn_on or local_today(ctx)
     if day > local_today(ctx) or (consent.obtained_on is not None and day < consent.obtained_on):
         raise invalid("#/withdrawn_on", "Enter a date between the consent and today.")
-    consent.withdrawn_on = day
-    consent.withdrawn_recorded_by = ctx.actor.user_id if ctx.actor else None
+    # one conditional UPDATE, so that of two withdrawals at the same moment only one is recorded
+    withdrawn = ctx.session.execute(
+        update(ConsentRecord)
+        .where(
+            ConsentRecord.id == consent.id,
+            ConsentRecord.status == codes.CONSENT_GIVEN,
+            ConsentRecord.withdrawn_on.is_(None),
+        )
+        .values(withdrawn_on=day, withdrawn_recorded_by=ctx.actor.user_id if ctx.actor else None)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], withdrawn).rowcount != 1:
+        raise errors.InvalidTransitionError(
+            "This consent was withdrawn by someone else at the same moment."
+        )
+    ctx.session.refresh(consent)
     audit.record(
         ctx,
         "family.consent_withdrawn",

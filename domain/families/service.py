@@ -13,11 +13,13 @@ from sqlalchemy import exists, func, or_, select
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
+from domain.db import first_writer_wins
 from domain.families import codes, policies
 from domain.families.ages import local_today
 from domain.families.models import Family, FamilyMembership, Person, PersonRelationship
 
 REFERENCE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
+GENERATED_PREFIX = "FAM-"
 PERSON_FIELDS = frozenset(
     {"given_name", "family_name", "sex", "date_of_birth", "expected_date_of_birth", "is_child"}
 )
@@ -59,8 +61,11 @@ def create_family(ctx: Context, *, name: str | None = None, reference: str | Non
     if reference is not None:
         if not REFERENCE_PATTERN.fullmatch(reference):
             raise invalid("#/reference", "Use 3 to 20 capital letters, digits or hyphens.")
+        if reference.startswith(GENERATED_PREFIX):  # would clash with a later family's own
+            raise invalid("#/reference", f"References starting {GENERATED_PREFIX} are generated.")
         if find_family_by_reference(ctx, reference) is not None:
             raise errors.ConflictError("A family with that reference exists.")
+    taken = errors.ConflictError("A family with that reference exists.")
     now = ctx.now()
     family = Family(
         reference=reference,
@@ -70,9 +75,10 @@ def create_family(ctx: Context, *, name: str | None = None, reference: str | Non
         created_by=ctx.actor.user_id if ctx.actor else None,
     )
     ctx.session.add(family)
-    ctx.session.flush()
+    with first_writer_wins(taken):
+        ctx.session.flush()
     if family.reference is None:
-        family.reference = f"FAM-{family.id:06d}"
+        family.reference = f"{GENERATED_PREFIX}{family.id:06d}"
     audit.record(ctx, "family.created", ("family", family.id))
     return family
 
@@ -157,12 +163,13 @@ def add_member(
     for index, rel in enumerate(relationships):
         if rel.person_id not in members:
             raise invalid(f"#/relationships/{index}/person_id", "Not a member of this family.")
+    already = errors.ConflictError("That person is already a member of this family.")
     if person is not None:
         member = _create_person(ctx, person)
     else:
         member = get_person(ctx, int(person_id or 0))
         if member.id in members:
-            raise errors.ConflictError("That person is already a member of this family.")
+            raise already
     ctx.session.add(
         FamilyMembership(
             family_id=family.id,
@@ -171,6 +178,8 @@ def add_member(
             created_by=ctx.actor.user_id if ctx.actor else None,
         )
     )
+    with first_writer_wins(already):
+        ctx.session.flush()
     family.updated_at = ctx.now()
     audit.record(ctx, "family.member_added", ("family", family.id), person_id=member.id)
     for index, rel in enumerate(relationships):
@@ -219,8 +228,9 @@ def _relate(ctx: Context, person_id: int, rel: RelationshipInput, at: str) -> Pe
             )
         )
     )
+    recorded = errors.ConflictError("Those two people already have a recorded relationship.")
     if duplicate is not None:
-        raise errors.ConflictError("Those two people already have a recorded relationship.")
+        raise recorded
     row = PersonRelationship(
         person_id=carer,
         related_person_id=other,
@@ -230,7 +240,8 @@ def _relate(ctx: Context, person_id: int, rel: RelationshipInput, at: str) -> Pe
         created_by=ctx.actor.user_id if ctx.actor else None,
     )
     ctx.session.add(row)
-    ctx.session.flush()
+    with first_writer_wins(recorded):
+        ctx.session.flush()
     audit.record(
         ctx, "person.relationship_added", ("person", carer), related_person_id=other, kind=kind
     )

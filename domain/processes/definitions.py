@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Context
+from domain.db import first_writer_wins
 from domain.forms import check_form_extensions
 from domain.lanes import KNOWN_LANES
 from domain.processes.models import ProcessDefinition, ProcessParameter, ProcessVersion
@@ -52,6 +53,10 @@ def deploy(
     ]
     if problems:
         raise errors.ProcessDefinitionError("The process bundle has problems.", problems)
+    clash = errors.ConflictError(
+        f"Another version of {compiled.key} was deployed at the same moment. "
+        "Check its versions, then deploy again if this one is still wanted."
+    )
     definition = ctx.session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.key == compiled.key)
     )
@@ -60,7 +65,8 @@ def deploy(
             key=compiled.key, title=TITLES.get(compiled.key, compiled.key), created_at=ctx.now()
         )
         ctx.session.add(definition)
-        ctx.session.flush()
+        with first_writer_wins(clash):
+            ctx.session.flush()
     existing = ctx.session.scalar(
         select(ProcessVersion).where(
             ProcessVersion.definition_id == definition.id,
@@ -92,7 +98,8 @@ def deploy(
         created_by=ctx.actor.user_id if ctx.actor else None,
     )
     ctx.session.add(version)
-    ctx.session.flush()
+    with first_writer_wins(clash):
+        ctx.session.flush()
     audit.record(
         ctx, "process.deployed", ("process_version", version.id), key=compiled.key, number=number
     )
@@ -255,6 +262,11 @@ def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessPa
     row.value = value
     row.updated_at = ctx.now()
     row.updated_by = ctx.actor.user_id if ctx.actor else None
-    ctx.session.flush()
+    with first_writer_wins(
+        errors.ConflictError(
+            f"{name} was set by someone else at the same moment. Reload to see it."
+        )
+    ):
+        ctx.session.flush()
     audit.record(ctx, "process.parameter_set", ("process_parameter", row.id), key=key, name=name)
     return row

@@ -7,11 +7,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,7 +19,7 @@ from domain import errors
 from domain.agencies.models import Agency
 from domain.audit import service as audit
 from domain.context import Actor, Context
-from domain.db import table_of
+from domain.db import first_writer_wins, table_of
 from domain.lanes import ROLES
 from domain.users.models import ApiToken, SignInFailures, User
 
@@ -63,8 +63,9 @@ def create_user(
     agency = ctx.session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise errors.NotFoundError("No agency with that code.")
+    taken = errors.ConflictError("That username is taken.")
     if ctx.session.scalar(select(User).where(User.username == username)) is not None:
-        raise errors.ConflictError("That username is taken.")
+        raise taken
     user = User(
         username=username,
         display_name=display_name or username,
@@ -76,7 +77,8 @@ def create_user(
     )
     user.agency = agency
     ctx.session.add(user)
-    ctx.session.flush()
+    with first_writer_wins(taken):
+        ctx.session.flush()
     return user
 
 
@@ -151,9 +153,10 @@ def _revoke_all(ctx: Context, user: User) -> None:
     ctx.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
-def revoke_token(ctx: Context, token: str) -> None:
-    """Revoke one bearer token (an API client signing out)."""
-    ctx.session.execute(delete(ApiToken).where(ApiToken.digest == _digest(token)))
+def revoke_token(ctx: Context, token: str) -> bool:
+    """Revoke one bearer token (an API client signing out); False if it was already gone."""
+    revoked = ctx.session.execute(delete(ApiToken).where(ApiToken.digest == _digest(token)))
+    return cast(CursorResult[Any], revoked).rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,18 @@ def test_create_family_rejects_bad_or_duplicate_reference(ctx: Context) -> None:
     assert pointers(exc) == ["#/reference"]
 
 
+def test_a_given_reference_may_not_take_one_a_later_family_is_given(ctx: Context) -> None:
+    """FAM-000002 given by hand would make the second family's own reference clash."""
+    with pytest.raises(errors.ValidationFailedError) as exc:
+        families.create_family(ctx, reference="FAM-000002")
+    assert pointers(exc) == ["#/reference"]
+    first, second = families.create_family(ctx), families.create_family(ctx)
+    assert (first.reference, second.reference) == (
+        f"FAM-{first.id:06d}",
+        f"FAM-{second.id:06d}",
+    )
+
+
 def test_add_member_records_relationship_and_its_inverse(ctx: Context) -> None:
     family = families.create_family(ctx)
     mum = families.add_member(ctx, family_id=family.id, person=adult("Mum"))

@@ -529,3 +529,37 @@ def test_the_built_form_schemas_are_valid_forms() -> None:
     assert check_form_schema(person_schema()) == []
     assert check_form_schema(person_schema(others)) == []
     assert check_form_schema(ethnicity_schema()) == []
+
+
+def test_a_save_a_database_constraint_refuses_is_a_409_page_not_a_500(
+    app: Flask, client: FlaskClient, smiths: Household, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two people saving at the same moment can clash on a unique index no check foresaw."""
+    from sqlalchemy.exc import IntegrityError
+
+    from domain.families import service as families
+
+    def clash(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("UPDATE ...", {"given_name": "Cleo"}, Exception("UNIQUE failed"))
+
+    monkeypatch.setattr(families, "update_person", clash)
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.amy}/edit?family_id={smiths.family}"
+    response = post(
+        client,
+        url,
+        {
+            "given_name": "Cleo",
+            "family_name": "Smith",
+            "sex": "F",
+            "date_of_birth-day": "1",
+            "date_of_birth-month": "6",
+            "date_of_birth-year": "2019",
+        },
+    )
+    assert response.status_code == 409
+    body = text(response)
+    assert "at the same moment" in body
+    assert "Cleo" not in body
+    assert "UNIQUE" not in body
+    assert client.get(f"/families/{smiths.family}").status_code == 200

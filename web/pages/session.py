@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 from api.common.auth import current_actor
 from api.common.context import base_context, command_context, services
 from api.common.extensions import db
-from api.common.problems import own_headers, where
+from api.common.problems import CLASH, own_headers, where
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
@@ -209,6 +209,7 @@ def _install_error_pages(app: Flask) -> None:
     wanted: tuple[type[Exception], ...] = (
         errors.DomainError,
         StaleDataError,
+        IntegrityError,
         OperationalError,
         HTTPException,
         Exception,
@@ -254,6 +255,10 @@ def page_error(error: Exception) -> ResponseReturnValue:
     if isinstance(error, StaleDataError):
         db.session.rollback()
         return _error_page(409, message="Someone else changed this record. Reload and try again.")
+    if isinstance(error, IntegrityError):
+        db.session.rollback()
+        log.warning("page write refused by a database constraint at %s", where(error))
+        return _error_page(409, message=CLASH)
     if isinstance(error, OperationalError) and "database is locked" in str(error.orig):
         db.session.rollback()
         return _error_page(409, message="Someone else is changing this record. Try again.")

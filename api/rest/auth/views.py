@@ -65,5 +65,6 @@ def revoke_token() -> None:
     ctx = base_context(actor)
     token = request.headers.get("Authorization", "")[7:].strip()
     with unit_of_work(ctx.session):
-        users.revoke_token(ctx, token)
+        if not users.revoke_token(ctx, token):  # signed out at the same moment by another call
+            raise errors.AuthenticationError("The token has been revoked.")
         audit.record(ctx, "user.signed_out", ("user", actor.user_id), via="api")
