@@ -134,10 +134,35 @@ def _integrity(error: IntegrityError) -> Response:
     return problem(409, "write-conflict", CLASH)
 
 
+# PostgreSQL's serialization failure, deadlock and lock-not-available: another writer won
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+UNAVAILABLE = (
+    "ThinkFamily cannot reach its database just now. Nothing was saved. Try again shortly."
+)
+RETRY_AFTER = "30"
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Whether the database refused because another transaction holds what this one needs."""
+    return (
+        "database is locked" in str(error.orig)
+        or getattr(error.orig, "sqlstate", None) in _BUSY_STATES
+    )
+
+
 def _operational(error: OperationalError) -> Response:
-    if "database is locked" in str(error.orig):
+    if is_busy(error):
         return problem(409, "busy", "The record is being changed by someone else. Try again.")
-    return _unexpected(error)
+    current_app.logger.error(
+        "database unavailable (%s) on %s %s at %s",
+        type(error.orig).__name__,
+        request.method,
+        request.url_rule,
+        where(error),
+    )
+    response = problem(503, "database-unavailable", UNAVAILABLE)
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
 
 
 _ROOT = Path(__file__).resolve().parents[2]

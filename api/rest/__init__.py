@@ -74,6 +74,8 @@ def register_api(app: Flask) -> Api:
     api.register_converter(IdConverter, id_parameter_schema)
     app.extensions["thinkfamily"]["api"] = api
     from api.rest.docs import bp as docs_bp
+    from api.rest.health import bp as health_bp
 
     app.register_blueprint(docs_bp)
+    app.register_blueprint(health_bp)
     return api

@@ -34,7 +34,14 @@ from werkzeug.wrappers import Response
 from api.common.auth import current_actor
 from api.common.context import base_context, command_context, services
 from api.common.extensions import db
-from api.common.problems import CLASH, own_headers, where
+from api.common.problems import (
+    CLASH,
+    RETRY_AFTER,
+    UNAVAILABLE,
+    is_busy,
+    own_headers,
+    where,
+)
 from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
@@ -259,10 +266,25 @@ def page_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         log.warning("page write refused by a database constraint at %s", where(error))
         return _error_page(409, message=CLASH)
-    if isinstance(error, OperationalError) and "database is locked" in str(error.orig):
+    if isinstance(error, OperationalError):
+        return _database_error(error)
+    return _unexpected(error)
+
+
+def _database_error(error: OperationalError) -> ResponseReturnValue:
+    if is_busy(error):
         db.session.rollback()
         return _error_page(409, message="Someone else is changing this record. Try again.")
-    return _unexpected(error)
+    log.error(
+        "page database unavailable (%s) on %s %s at %s",
+        type(error.orig).__name__,
+        request.method,
+        request.url_rule,
+        where(error),
+    )
+    g.tf_minimal_page = True  # the page's own data cannot be read either
+    page, status = _error_page(503, message=UNAVAILABLE)
+    return page, status, {"Retry-After": RETRY_AFTER}
 
 
 def _to_sign_in() -> Response:
