@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import CursorResult, exists, func, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
@@ -261,13 +261,40 @@ def relationships_among(ctx: Context, person_ids: Sequence[int]) -> Sequence[Per
     return ctx.session.scalars(query.order_by(PersonRelationship.id)).all()
 
 
-def update_person(ctx: Context, *, person_id: int, changes: Mapping[str, Any]) -> Person:
-    """Change a person's name, sex, dates or recorded child/adult status (only keys given)."""
+STALE_EDIT = (
+    "Someone else changed this person's details after you opened them. "
+    "Reload to see their changes, then make yours again."
+)
+
+
+def update_person(
+    ctx: Context,
+    *,
+    person_id: int,
+    changes: Mapping[str, Any],
+    unchanged_since: datetime | None = None,
+) -> Person:
+    """Change a person's name, sex, dates or recorded child/adult status (only keys given).
+
+    `unchanged_since` is the `updated_at` the editor read: if the person has been changed
+    since, by anyone, nothing is changed and ConflictError says so (a lost update otherwise:
+    two agencies correcting one child's record at once would each overwrite the other).
+    """
     policies.ensure_can_write(ctx)
     person = get_person(ctx, person_id)
     unknown = sorted(set(changes) - PERSON_FIELDS)
     if unknown:
         raise invalid(f"#/{unknown[0]}", "Unknown field.")
+    if unchanged_since is not None:
+        # one conditional UPDATE, so that of two editors of the same version only one goes on
+        claimed = ctx.session.execute(
+            update(Person)
+            .where(Person.id == person.id, Person.updated_at == unchanged_since)
+            .values(updated_at=ctx.now())
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], claimed).rowcount != 1:
+            raise errors.ConflictError(STALE_EDIT)
     merged = {
         "given_name": person.given_name,
         "family_name": person.family_name,

@@ -14,7 +14,8 @@ from api.common.context import base_context
 from domain.audit.models import AuditEvent
 from domain.db import unit_of_work
 from domain.processes import definitions
-from tests.conftest import make_agency, make_user, token_for
+from tests.api.test_definitions_api import assert_problem
+from tests.conftest import FakeClock, make_agency, make_user, token_for
 from tests.domain.test_families import CHECK_BPMN
 
 API = "/api/v1"
@@ -624,6 +625,42 @@ def test_person_update_and_detail(
     assert detail["ethnicity"] is None
     assert detail["ethnicity_status"] == "not_yet_obtained"
     assert detail["ethnicity_history"] == []
+
+
+def test_an_update_of_a_person_changed_since_it_was_read_is_refused(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int], clock: FakeClock
+) -> None:
+    url = f"{API}/people/{family['kid']}"
+    status, read = call(client, "get", url, tokens["sw"])
+    assert status == 200
+    clock.advance(minutes=3)
+    status, _ = call(
+        client, "patch", url, tokens["tm"], {"sex": "M", "unchanged_since": read["updated_at"]}
+    )
+    assert status == 200
+    clock.advance(minutes=3)
+    stale = client.patch(
+        url,
+        headers=tokens["sw"],
+        json={"given_name": "Robin", "unchanged_since": read["updated_at"]},
+    )
+    body = assert_problem(stale, 409, secrets=("Robin",))
+    assert "after you opened them" in body["detail"]
+    status, now = call(client, "get", url, tokens["sw"])
+    assert (now["given_name"], now["sex"]) == ("Kid", "M")
+    status, data = call(
+        client,
+        "patch",
+        url,
+        tokens["sw"],
+        {"given_name": "Robin", "unchanged_since": now["updated_at"]},
+    )
+    assert (status, data["given_name"]) == (200, "Robin")
+    status, problem = call(
+        client, "patch", url, tokens["sw"], {"unchanged_since": "2026-12-21T10:00"}
+    )
+    assert status == 422  # a time without its offset could mean two instants
+    assert [e["pointer"] for e in problem["errors"]] == ["#/unchanged_since"]
 
 
 def test_consent_not_sought_and_information_sharing(

@@ -27,7 +27,7 @@ from tests.api.test_definitions_api import (
     no_personal_data_in_logs,
     upload,
 )
-from tests.conftest import make_user, token_for
+from tests.conftest import FakeClock, make_user, token_for
 
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "world"]  # shared fixtures, re-exported for pytest
@@ -206,3 +206,21 @@ def test_a_write_a_database_constraint_refuses_is_a_409_not_a_500(
     assert logged
     assert "test_races.py" in logged[-1]  # names our code, not only the library's
     assert world.client.get(f"{API}/families", headers=world.headers).status_code == 200
+
+
+def test_of_ten_edits_of_one_read_of_a_person_one_is_saved(
+    app: Flask, world: World, clock: FakeClock
+) -> None:
+    url = f"{API}/people/{world.ids['person_id']}"
+    read = json_of(world.client.get(url, headers=world.headers))
+    clock.advance(minutes=1)
+
+    def edit(c: FlaskClient, n: int) -> TestResponse:
+        body = {"given_name": f"Kit{'t' * n}", "unchanged_since": read["updated_at"]}
+        return c.patch(url, json=body, headers=world.headers)
+
+    responses = at_once(app, edit)
+    assert statuses(responses) == [200] + [409] * (THREADS - 1)
+    (saved,) = [r.json for r in responses if r.status_code == 200]
+    after = json_of(world.client.get(url, headers=world.headers))
+    assert after["given_name"] == saved["given_name"]  # type: ignore[index]

@@ -315,6 +315,32 @@ def test_update_person_records_a_birth_and_audits_field_names_only(ctx: Context)
     assert pointers(exc) == ["#/sex"]
 
 
+def test_an_edit_of_a_person_someone_changed_since_is_refused_not_merged(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Two editors open Amy's record; the second to save is told, and changes nothing."""
+    family = families.create_family(ctx)
+    amy = families.add_member(ctx, family_id=family.id, person=child("Amy", born=date(2019, 6, 1)))
+    read = amy.updated_at
+    clock.advance(minutes=5)
+    families.update_person(
+        ctx, person_id=amy.id, changes={"date_of_birth": date(2019, 6, 2)}, unchanged_since=read
+    )
+    ctx.session.commit()
+    clock.advance(minutes=5)
+    with pytest.raises(errors.ConflictError, match="after you opened them"):
+        families.update_person(
+            ctx, person_id=amy.id, changes={"given_name": "Aimee"}, unchanged_since=read
+        )
+    ctx.session.rollback()
+    amy = families.get_person(ctx, amy.id)
+    assert (amy.given_name, amy.date_of_birth) == ("Amy", date(2019, 6, 2))
+    families.update_person(  # read afresh, the change goes through
+        ctx, person_id=amy.id, changes={"given_name": "Aimee"}, unchanged_since=amy.updated_at
+    )
+    assert amy.given_name == "Aimee"
+
+
 def test_search_matches_reference_household_or_member_name(ctx: Context) -> None:
     first = families.create_family(ctx, name="Harbour household")
     families.add_member(ctx, family_id=first.id, person=adult("Marigold", "Fenwick"))

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import make_user
+from tests.conftest import FakeClock, make_user
 from tests.web.helpers_reports import (
     add_person,
     cheap_passwords,
@@ -563,3 +563,42 @@ def test_a_save_a_database_constraint_refuses_is_a_409_page_not_a_500(
     assert "Cleo" not in body
     assert "UNIQUE" not in body
     assert client.get(f"/families/{smiths.family}").status_code == 200
+
+
+def test_saving_a_person_someone_changed_since_the_page_opened_is_refused(
+    app: Flask, client: FlaskClient, smiths: Household, clock: FakeClock
+) -> None:
+    """Two practitioners open Amy's page; the second to save is told, not silently merged."""
+    from domain.db import unit_of_work
+    from domain.families import service as families
+
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.amy}/edit?family_id={smiths.family}"
+    opened = re.search(r'name="unchanged_since" value="([^"]+)"', text(client.get(url)))
+    assert opened is not None
+    clock.advance(minutes=10)
+    with context(app, "pat") as ctx, unit_of_work(ctx.session):
+        families.update_person(ctx, person_id=smiths.amy, changes={"family_name": "Jones"})
+    clock.advance(minutes=10)
+    form = {
+        "given_name": "Aimee",
+        "family_name": "Smith",
+        "sex": "F",
+        "date_of_birth-day": "1",
+        "date_of_birth-month": "6",
+        "date_of_birth-year": "2019",
+        "unchanged_since": opened.group(1),
+    }
+    response = post(client, url, form)
+    assert response.status_code == 409
+    assert "after you opened them" in text(response)
+    assert person_row(app, smiths.amy)["given_name"] == "Amy"
+    assert person_row(app, smiths.amy)["family_name"] == "Jones"
+
+    reopened = re.search(r'name="unchanged_since" value="([^"]+)"', text(client.get(url)))
+    assert reopened is not None
+    saved = post(client, url, {**form, "unchanged_since": reopened.group(1)})
+    assert saved.status_code == 302
+    assert person_row(app, smiths.amy)["given_name"] == "Aimee"
+    tampered = post(client, url, {**form, "unchanged_since": "yesterday"})
+    assert tampered.status_code == 400

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from api.common.auth import requires_role
@@ -163,16 +165,24 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
         "relationships": member.relationships,
         "relationship_label": forms.relationship_label,
         "known_names": known_names,
+        # the version the editor read: a save after someone else's is refused, not merged
+        "unchanged_since": request.form.get("unchanged_since") or person.updated_at.isoformat(),
     }
     if request.method == "GET":
         return _render_person_form(page, schema, forms.person_values(person), [])
+    since = _instant(request.form.get("unchanged_since"))
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, list(others.values()))
     if not errors:
         try:
             with unit_of_work(ctx.session):
-                families.update_person(ctx, person_id=person.id, changes=forms.person_changes(data))
+                families.update_person(
+                    ctx,
+                    person_id=person.id,
+                    changes=forms.person_changes(data),
+                    unchanged_since=since,
+                )
                 for other_id, kind, holds in chosen:
                     _relate(ctx, person.id, other_id, kind, holds)
                 name = forms.person_name(person)
@@ -181,6 +191,19 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.PERSON_FIELDS, "given_name")
     return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _instant(value: str | None) -> datetime | None:
+    """The aware instant a hidden form field carries (None when the form predates it)."""
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise BadRequest("The form was changed in transit. Reload the page and try again.")
+    return instant
 
 
 def _relate(ctx: Context, person_id: int, other: int, kind: str, holds: bool) -> None:

@@ -44,7 +44,11 @@ class PersonCreateSchema(StrictSchema):
 
 
 class PersonUpdateSchema(StrictSchema):
-    """Change only the fields given."""
+    """Change only the fields given.
+
+    Send `unchanged_since` (the person's `updated_at` as you read it) so that a change someone
+    else made after you read them is refused (409), not overwritten.
+    """
 
     given_name = fields.String(validate=NAME)
     family_name = fields.String(validate=NAME)
@@ -52,6 +56,9 @@ class PersonUpdateSchema(StrictSchema):
     date_of_birth = fields.Date(allow_none=True)
     expected_date_of_birth = fields.Date(allow_none=True)
     is_child = Flag(allow_none=True)
+    unchanged_since = fields.AwareDateTime(
+        metadata={"description": "The person's updated_at as you read it (recommended)."}
+    )
 
 
 class RelationshipCreateSchema(StrictSchema):
@@ -234,6 +241,10 @@ class MemberSchema(Schema):
     ethnicity_status = fields.String(allow_none=True)
     census_ethnicity = fields.String(allow_none=True)
     disabilities = fields.List(fields.String(), allow_none=True)
+    updated_at = fields.DateTime(
+        attribute="person.updated_at",
+        metadata={"description": "Send it back as `unchanged_since` when changing the person."},
+    )
 
 
 class PersonDetailSchema(MemberSchema):

@@ -108,7 +108,10 @@ def update_person(payload: dict[str, Any], person_id: int) -> Person:
     """Change a person's name, sex, dates or child/adult status."""
     ctx = command_context()
     with unit_of_work(ctx.session):
-        person = families.update_person(ctx, person_id=person_id, changes=payload)
+        since = payload.pop("unchanged_since", None)
+        person = families.update_person(
+            ctx, person_id=person_id, changes=payload, unchanged_since=since
+        )
     return person
 
 
