@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from tests.api.test_definitions_api import (
     PERSON,
@@ -22,6 +22,7 @@ from tests.api.test_definitions_api import (
     people,
 )
 from tests.api.test_instances_api import start
+from tests.api.test_races import at_once, sender
 
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
@@ -35,31 +36,7 @@ def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def race(app: Flask, path: str, body: dict[str, Any], headers: dict[str, str]) -> list[Any]:
     """POST the same request from THREADS threads at once, each with its own test client."""
-    barrier = threading.Barrier(THREADS)
-    responses: list[Any] = []
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-
-    def attempt() -> None:
-        own_client = app.test_client()
-        try:
-            barrier.wait(timeout=30)
-            response = own_client.post(path, json=body, headers=headers)
-        except BaseException as exc:  # report it in the main thread
-            with lock:
-                failures.append(exc)
-            return
-        with lock:
-            responses.append(response)
-
-    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    return responses
+    return at_once(app, sender("POST", path, body, headers), THREADS)
 
 
 def counts(app: Flask, instance_id: int) -> dict[str, Any]:
@@ -146,22 +123,12 @@ def test_twenty_colleagues_claim_one_task_at_once(
     for name in colleagues:
         people.add(name, ["practitioner"])
     headers = {name: people.headers(name) for name in colleagues}
-    barrier = threading.Barrier(THREADS)
-    outcomes: dict[str, int] = {}
-    lock = threading.Lock()
 
-    def claim(name: str) -> None:
-        own_client = app.test_client()
-        barrier.wait(timeout=30)
-        response = own_client.post(path, headers=headers[name])
-        with lock:
-            outcomes[name] = response.status_code
+    def claim(c: FlaskClient, n: int) -> TestResponse:
+        return c.post(path, headers=headers[colleagues[n]])
 
-    threads = [threading.Thread(target=claim, args=(name,)) for name in colleagues]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    responses = at_once(app, claim, THREADS)
+    outcomes = {name: r.status_code for name, r in zip(colleagues, responses, strict=True)}
 
     assert sorted(outcomes.values()) == [200] + [409] * (THREADS - 1), outcomes
     (winner,) = [name for name, status in outcomes.items() if status == 200]

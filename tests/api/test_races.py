@@ -36,10 +36,13 @@ SIGN_OUT = ("DELETE", f"{API}/auth/token")
 DEPLOY = ("POST", f"{API}/process-definitions")
 
 
-def at_once(app: Flask, send: Callable[[FlaskClient, int], TestResponse]) -> list[TestResponse]:
-    """Call `send(client, n)` from THREADS threads at the same moment, each with its own client."""
-    barrier = threading.Barrier(THREADS)
-    responses: list[TestResponse] = []
+def at_once(
+    app: Flask, send: Callable[[FlaskClient, int], TestResponse], threads: int = THREADS
+) -> list[TestResponse]:
+    """Call `send(client, n)` for n in range(threads), each from its own thread with its own
+    client, all at the same moment; return the responses in the order of n."""
+    barrier = threading.Barrier(threads)
+    responses: dict[int, TestResponse] = {}
     failures: list[BaseException] = []
     lock = threading.Lock()
 
@@ -53,16 +56,16 @@ def at_once(app: Flask, send: Callable[[FlaskClient, int], TestResponse]) -> lis
                 failures.append(exc)
             return
         with lock:
-            responses.append(response)
+            responses[n] = response
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    workers = [threading.Thread(target=attempt, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers)
     assert failures == []
-    return responses
+    return [responses[n] for n in range(threads)]
 
 
 def sender(

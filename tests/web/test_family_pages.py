@@ -531,6 +531,18 @@ def test_the_built_form_schemas_are_valid_forms() -> None:
     assert check_form_schema(ethnicity_schema()) == []
 
 
+def amy_renamed(given_name: str) -> dict[str, str]:
+    """The edit form for the Smiths' Amy as submitted with a new given name."""
+    return {
+        "given_name": given_name,
+        "family_name": "Smith",
+        "sex": "F",
+        "date_of_birth-day": "1",
+        "date_of_birth-month": "6",
+        "date_of_birth-year": "2019",
+    }
+
+
 def test_a_save_a_database_constraint_refuses_is_a_409_page_not_a_500(
     app: Flask, client: FlaskClient, smiths: Household, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -545,18 +557,7 @@ def test_a_save_a_database_constraint_refuses_is_a_409_page_not_a_500(
     monkeypatch.setattr(families, "update_person", clash)
     sign_in(app, client, "pat")
     url = f"/people/{smiths.amy}/edit?family_id={smiths.family}"
-    response = post(
-        client,
-        url,
-        {
-            "given_name": "Cleo",
-            "family_name": "Smith",
-            "sex": "F",
-            "date_of_birth-day": "1",
-            "date_of_birth-month": "6",
-            "date_of_birth-year": "2019",
-        },
-    )
+    response = post(client, url, amy_renamed("Cleo"))
     assert response.status_code == 409
     body = text(response)
     assert "at the same moment" in body
@@ -580,15 +581,7 @@ def test_saving_a_person_someone_changed_since_the_page_opened_is_refused(
     with context(app, "pat") as ctx, unit_of_work(ctx.session):
         families.update_person(ctx, person_id=smiths.amy, changes={"family_name": "Jones"})
     clock.advance(minutes=10)
-    form = {
-        "given_name": "Aimee",
-        "family_name": "Smith",
-        "sex": "F",
-        "date_of_birth-day": "1",
-        "date_of_birth-month": "6",
-        "date_of_birth-year": "2019",
-        "unchanged_since": opened.group(1),
-    }
+    form = {**amy_renamed("Aimee"), "unchanged_since": opened.group(1)}
     response = post(client, url, form)
     assert response.status_code == 409
     assert "after you opened them" in text(response)
