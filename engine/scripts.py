@@ -2,13 +2,22 @@
 
 No imports, no dunder access, no files, no network. Functions that BPMN expressions may
 call come from one registry, built by `build_functions`.
+
+RestrictedPython bounds neither time nor memory, so two more limits apply to every run: a
+step budget (`STEP_LIMIT` lines of BPMN code per script or expression, loops and
+comprehensions included) stops an endless loop, and `*`, `**` and `<<` are computed by
+`_arith_`, which refuses a result too large to hold (`'a' * 10**10`, `9**9**9`, `1 << 10**10`)
+before computing it. Either is a script error: the request gets a 409 naming the element,
+the timer worker records an incident, and nothing is saved.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +37,7 @@ from RestrictedPython.Guards import (
     safer_getattr,
 )
 from RestrictedPython.Limits import limited_builtins
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
@@ -53,17 +63,89 @@ _SAFE_NAMES = (
 _BUILTINS: dict[str, Any] = dict(safe_builtins)
 _BUILTINS.update(limited_builtins)
 _BUILTINS.update({name: getattr(builtins, name) for name in _SAFE_NAMES})
-_MAX_REPEAT = 100_000
+_MAX_REPEAT = 100_000  # items a `*` repetition may make
+_MAX_EXPONENT = 64  # for an int power, and bits for a shift
+STEP_LIMIT = 200_000  # lines of BPMN code one script or expression may run
+SOURCE_NAME = "<bpmn>"  # the file name BPMN code is compiled under (the step budget's mark)
 
 
-def _guarded_pow(base: Any, exp: Any) -> Any:
-    if isinstance(exp, int) and abs(exp) > 64:
-        raise ValueError("exponent too large")
-    return base**exp
+class ScriptLimitError(RuntimeError):
+    """BPMN code went past a limit: too many steps, or a result too large to compute."""
+
+
+def _sized(value: Any) -> bool:
+    return isinstance(value, str | bytes | list | tuple)
+
+
+def _arith_(op: str, left: Any, right: Any) -> Any:
+    """`left op right` for `*`, `**` and `<<`, refusing a result too large to hold."""
+    if op == "Mult":
+        for seq, times in ((left, right), (right, left)):
+            if _sized(seq) and isinstance(times, int) and len(seq) * times > _MAX_REPEAT:
+                raise ScriptLimitError(f"a repetition may make at most {_MAX_REPEAT:,} items")
+        return left * right
+    if op == "Pow":
+        if isinstance(left, int) and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
+            raise ScriptLimitError(f"an integer power may be at most {_MAX_EXPONENT}")
+        return left**right
+    if isinstance(right, int) and right > _MAX_EXPONENT:  # LShift
+        raise ScriptLimitError(f"a shift may be at most {_MAX_EXPONENT} bits")
+    return left << right
+
+
+_GUARDED_OPS = {ast.Mult: "Mult", ast.Pow: "Pow", ast.LShift: "LShift"}
+_GUARDED_INPLACE = {"*=": "Mult", "**=": "Pow", "<<=": "LShift"}
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, with `*`, `**` and `<<` computed by `_arith_`."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 - ast.NodeTransformer names
+        """Route a guarded operator through `_arith_`; leave the others as they are."""
+        node = self.node_contents_visit(node)
+        name = _GUARDED_OPS.get(type(node.op))
+        if name is None:
+            return node
+        call = ast.Call(
+            func=ast.Name("_arith_", ast.Load()),
+            args=[ast.Constant(name), node.left, node.right],
+            keywords=[],
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
 
 def _inplace(op: str, x: Any, y: Any) -> Any:
+    if op in _GUARDED_INPLACE:
+        return _arith_(_GUARDED_INPLACE[op], x, y)
     return _INPLACE[op](x, y)
+
+
+@contextmanager
+def step_budget(limit: int = STEP_LIMIT) -> Iterator[None]:
+    """Stop BPMN code (and only it) after `limit` lines, in this thread.
+
+    A trace function sees each new frame; it counts lines in frames of BPMN code alone, so
+    the registry's functions and the engine cost nothing. Raising from it ends the run.
+    """
+    steps = 0
+
+    def count(frame: Any, event: str, _arg: Any) -> Any:
+        nonlocal steps
+        if event == "line":
+            steps += 1
+            if steps > limit:
+                raise ScriptLimitError(f"the code ran more than {limit:,} steps (an endless loop?)")
+        return count
+
+    def on_call(frame: Any, _event: str, _arg: Any) -> Any:
+        return count if frame.f_code.co_filename == SOURCE_NAME else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
 
 
 _GUARDS: dict[str, Any] = {
@@ -75,6 +157,7 @@ _GUARDS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplace,
+    "_arith_": _arith_,
     "_print_": None,
 }
 
@@ -89,7 +172,7 @@ def _raise(errors: Sequence[str]) -> NoReturn:
 @lru_cache(maxsize=4096)
 def compile_expression(expression: str) -> CodeType:
     """Compile an expression under the restrictions; raise SyntaxError when refused."""
-    result = compile_restricted_eval(expression)
+    result = compile_restricted_eval(expression, filename=SOURCE_NAME, policy=_Policy)
     if result.errors or result.code is None:
         _raise(result.errors or ["the code could not be compiled"])
     return result.code
@@ -98,7 +181,7 @@ def compile_expression(expression: str) -> CodeType:
 @lru_cache(maxsize=4096)
 def compile_script(script: str) -> CodeType:
     """Compile a script under the restrictions; raise SyntaxError when refused."""
-    result = compile_restricted_exec(script)
+    result = compile_restricted_exec(script, filename=SOURCE_NAME, policy=_Policy)
     if result.errors or result.code is None:
         _raise(result.errors or ["the code could not be compiled"])
     return result.code
@@ -144,7 +227,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        return eval(compile_expression(expression), scope)  # noqa: S307 - restricted code
+        code = compile_expression(expression)
+        with step_budget():
+            return eval(code, scope)  # noqa: S307 - restricted code
 
     def execute(
         self,
@@ -163,7 +248,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         scope.update(self.globals)
         scope.update(external)
         scope.update(context)
-        exec(compile_script(script), scope)  # noqa: S102 - restricted code
+        code = compile_script(script)
+        with step_budget():
+            exec(code, scope)  # noqa: S102 - restricted code
         for key in list(context):
             if key not in scope:
                 del context[key]

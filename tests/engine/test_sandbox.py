@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -12,6 +13,7 @@ import pytest
 
 from domain.lanes import KNOWN_LANES
 from engine import CompiledProcess, InvalidProcessError, Problem, ScriptError
+from engine.scripts import ScriptLimitError
 from engine.spiff import SpiffEngine
 from tests.engine.conftest import Driver
 from tests.engine.test_engine_core import compile_test_bundle
@@ -258,3 +260,53 @@ def test_false_condition_takes_the_default_branch(engine: SpiffEngine) -> None:
     driver.start({"count": 1})
     driver.complete("begin")
     assert driver.ready_names() == ["other"]
+
+
+# -- time and size limits -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("n = 0\nwhile True:\n    n += 1", "steps"),
+        ("pairs = [(a, b) for a in range(999) for b in range(999)]", "steps"),
+        ("x = 'a' * 10**10", "repetition"),
+        ("x = [0]\nx *= 10**9", "repetition"),
+        ("x = 9**9**9", "power"),
+        ("x = 1 << 10**10", "shift"),
+    ],
+)
+def test_runaway_code_is_stopped_with_a_reason(engine: SpiffEngine, code: str, why: str) -> None:
+    environment = engine.script_engine.environment
+    with pytest.raises(ScriptLimitError, match=why):
+        environment.execute(code, {})
+
+
+def test_the_step_budget_counts_bpmn_code_only_and_leaves_tracing_as_it_was(
+    engine: SpiffEngine,
+) -> None:
+    """Registry functions run many lines of their own; a script calling them is not charged."""
+    environment = engine.script_engine.environment
+    context: dict[str, object] = {}
+    environment.execute(
+        "due = [working_days(n) for n in range(300)]\nbig = 2 ** 64 + 3 * 4 + len('ab' * 50000)",
+        context,
+    )
+    assert len(context["due"]) == 300  # type: ignore[arg-type]
+    assert context["big"] == 2**64 + 12 + 100_000
+    assert environment.evaluate("9 ** 2 * 2 == 162 and 2.5 ** 100 > 1", {}) is True
+    assert sys.gettrace() is None
+
+
+def test_a_limit_reached_in_a_process_is_a_script_error_naming_the_element(
+    engine: SpiffEngine,
+) -> None:
+    process = probe_process(engine, "while True:\n    count += 1", "count > 5")
+    driver = Driver(engine, process)
+    driver.start({"count": 1})
+    with pytest.raises(ScriptError) as caught:
+        driver.complete("begin")
+    assert (caught.value.error_type, caught.value.element_id) == (
+        "ScriptLimitError",
+        "probe_script",
+    )

@@ -87,6 +87,11 @@ ATTACKS: dict[str, tuple[str, str | None]] = {
     "oversize": (REFUSED, None),
     "malformed": (REFUSED, None),
     "non-utf8-garbage": (REFUSED, None),
+    # no time or memory limit in RestrictedPython: stopped by the step budget or by `_arith_`
+    "script-endless-loop": (CONTAINED, "attack_script"),
+    "script-huge-repetition": (CONTAINED, "attack_script"),
+    "gateway-huge-power": (CONTAINED, "attack_gateway"),
+    "timer-huge-shift": (CONTAINED, "attack_timer"),
 }
 
 
@@ -140,6 +145,14 @@ def attack_payload(name: str, marker: Path) -> bytes:
         return attack_bpmn()[:-40]
     if name == "non-utf8-garbage":
         return bytes(range(128, 256)) * 64
+    if name == "script-endless-loop":
+        return attack_bpmn(script="n = 0\nwhile True:\n    n += 1")
+    if name == "script-huge-repetition":
+        return attack_bpmn(script="x = 'a' * 10**10")
+    if name == "gateway-huge-power":
+        return attack_bpmn(condition="9**9**9 > 1")
+    if name == "timer-huge-shift":
+        return attack_bpmn(timer='(1 << 10**10) and "P1D"')
     raise ValueError(name)
 
 
