@@ -37,7 +37,7 @@ run: install
 	THINKFAMILY_DATABASE_URL=$(DB) $(BIN)/thinkfamily deploy workflows --forms forms
 	THINKFAMILY_DATABASE_URL=$(DB) $(BIN)/thinkfamily demo-data
 	@echo "ThinkFamily on http://$(HOST):$(PORT)/ (demo users: see README); Ctrl-C stops everything."
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	  $(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 & \
 	  THINKFAMILY_DATABASE_URL=$(DB) THINKFAMILY_SESSION_COOKIE_SECURE=false $(BIN)/thinkfamily worker & \
 	  THINKFAMILY_DATABASE_URL=$(DB) $(BIN)/thinkfamily notify & \

@@ -115,3 +115,28 @@ def test_serve_answers_http(fresh_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_stopping_make_run_stops_everything_it_started_cleanly(stop: str) -> None:
+    """`make run`'s trap must not call itself: `kill 0` signals its own shell, which re-ran the
+    trap until bash overflowed its stack ("Segmentation fault" instead of a clean stop)."""
+    import re
+    import signal
+
+    recipe = (ROOT / "Makefile").read_text()
+    found = re.search(r"@trap '([^']+)' ([A-Z ]+); \\", recipe)
+    assert found is not None
+    action, signals = found.groups()
+    script = f"trap '{action}' {signals}; sleep 60 & sleep 60 & wait"
+    shell = subprocess.Popen(["bash", "-c", script], start_new_session=True)
+    time.sleep(0.5)
+    os.kill(shell.pid, getattr(signal, stop))
+    status = shell.wait(timeout=20)
+    assert status in (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGTERM, 130), status
+    for _ in range(50):  # the children were stopped with it
+        group = subprocess.run(["pgrep", "-g", str(shell.pid)], capture_output=True, check=False)
+        if not group.stdout.strip():
+            break
+        time.sleep(0.1)
+    assert group.stdout.strip() == b""
