@@ -129,10 +129,21 @@ def test_stopping_make_run_stops_everything_it_started_cleanly(stop: str) -> Non
     assert found is not None
     action, signals = found.groups()
     script = f"trap '{action}' {signals}; sleep 60 & sleep 60 & wait"
-    shell = subprocess.Popen(["bash", "-c", script], start_new_session=True)
-    time.sleep(0.5)
-    os.kill(shell.pid, getattr(signal, stop))
-    status = shell.wait(timeout=20)
+
+    def as_at_a_terminal() -> None:  # a job started in the background (as CI runs the suite)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # inherits SIGINT ignored; a terminal not
+
+    shell = subprocess.Popen(
+        ["bash", "-c", script], start_new_session=True, preexec_fn=as_at_a_terminal
+    )
+    try:
+        time.sleep(0.5)
+        os.kill(shell.pid, getattr(signal, stop))
+        status = shell.wait(timeout=20)
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGKILL)
+            shell.wait()
     assert status in (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGTERM, 130), status
     for _ in range(50):  # the children were stopped with it
         group = subprocess.run(["pgrep", "-g", str(shell.pid)], capture_output=True, check=False)
