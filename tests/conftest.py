@@ -20,6 +20,33 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords at argon2's least cost: the suite creates thousands of users.
+
+    Tests marked `real_password_hashing` get the production hasher back.
+    """
+    from argon2 import PasswordHasher
+
+    from domain.users import service as users_service
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            users_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _real_password_hashing_when_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if request.node.get_closest_marker("real_password_hashing") is not None:
+        from domain.users import service as users_service
+
+        monkeypatch.setattr(users_service, "_HASHER", users_service.PRODUCTION_HASHER)
+
+
 class FakeClock:
     """A settable clock shared by the app, the engine and the calendar."""
 

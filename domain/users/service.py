@@ -23,7 +23,9 @@ from domain.db import first_writer_wins, table_of
 from domain.lanes import ROLES
 from domain.users.models import ApiToken, SignInFailures, User
 
-_HASHER = PasswordHasher()
+PRODUCTION_HASHER = PasswordHasher()
+"""argon2id at the library's recommended cost (RFC 9106's second recommended option)."""
+_HASHER = PRODUCTION_HASHER
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 TOKEN_LIFETIME = timedelta(hours=12)
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -33,7 +31,6 @@ from werkzeug.test import TestResponse
 
 from api.common.context import services
 from domain.lanes import CSC, EARLY_HELP, EDUCATION, HEALTH, LANES, OTHER, PARTNERSHIP, POLICE
-from domain.users import service as users_service
 from tests.api.problem_schema import assert_documented_problem
 from tests.conftest import deploy_shipped, make_agency, make_user, token_for
 
@@ -50,13 +47,6 @@ _COMPILED: dict[str, Any] = {}
 TOKEN_FRESH = timedelta(hours=1)
 """Sign in again after the clock moved this far (tokens last 12 hours on the app's clock)."""
 Json = dict[str, Any]
-
-
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords with minimal argon2 cost: these tests create many users."""
-    monkeypatch.setattr(
-        users_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def json_of(response: TestResponse) -> Any:

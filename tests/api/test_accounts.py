@@ -16,7 +16,6 @@ from domain.users.models import ApiToken, User
 from tests.api.test_auth_api import (
     SECRET_PASSWORD,
     TOKEN,
-    _cheap_passwords,
     bearer,
     fail,
     pat,
@@ -26,7 +25,7 @@ from tests.api.test_definitions_api import DEFINITIONS, assert_problem, json_of
 from tests.conftest import PASSWORD, FakeClock, make_agency
 from tests.web.test_session_pages import sign_in as page_sign_in
 
-__all__ = ["_cheap_passwords", "pat"]  # shared fixtures, re-exported for pytest
+__all__ = ["pat"]  # shared fixtures, re-exported for pytest
 NEW_PASSWORD = "a brand new password 7"
 
 

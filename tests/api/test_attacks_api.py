@@ -14,7 +14,6 @@ from tests.api.test_definitions_api import (
     People,
     assert_problem,
     bundle_files,
-    cheap_passwords,
     json_of,
     people,
     upload,
@@ -23,11 +22,6 @@ from tests.api.test_instances_api import INSTANCES
 from tests.engine.test_upload_attacks import ATTACKS, CONTAINED, attack_payload, secret_text
 
 __all__ = ["people"]  # the shared fixture, re-exported so pytest finds it here
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))

@@ -19,7 +19,6 @@ from tests.api.test_definitions_api import (
     DEFINITIONS,
     PERSON,
     assert_problem,
-    cheap_passwords,
     json_of,
     pointers,
 )
@@ -28,11 +27,6 @@ from tests.conftest import PASSWORD, FakeClock, make_user
 TOKEN = "/api/v1/auth/token"
 THREADS = 12
 SECRET_PASSWORD = f"{PERSON} secret 42"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 @pytest.fixture
@@ -61,6 +55,43 @@ def test_token_is_issued_for_good_credentials(
     assert len(body["access_token"]) >= 32
     assert datetime.fromisoformat(body["expires_at"]) == clock.now + timedelta(hours=12)
     assert client.get(DEFINITIONS, headers=bearer(body["access_token"])).status_code == 200
+
+
+PRODUCTION_COST = "$argon2id$v=19$m=65536,t=3,p=4$"
+
+
+def stored_hash(app: Flask, username: str) -> str:
+    with app.app_context():
+        return str(
+            db.session.scalars(select(User.password_hash).filter_by(username=username)).one()
+        )
+
+
+@pytest.mark.real_password_hashing
+def test_passwords_are_stored_as_argon2id_at_the_production_cost(app: Flask, pat: str) -> None:
+    stored = stored_hash(app, pat)
+    assert stored.startswith(PRODUCTION_COST)
+    assert PASSWORD not in stored
+
+
+@pytest.mark.real_password_hashing
+def test_a_password_hashed_at_a_lower_cost_is_rehashed_at_the_next_sign_in(
+    app: Flask, client: FlaskClient, pat: str
+) -> None:
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        db.session.execute(text("UPDATE users SET password_hash = :h"), {"h": weak})
+        db.session.commit()
+
+    assert sign_in(client, pat).status_code == 200
+    assert stored_hash(app, pat).startswith(PRODUCTION_COST)
+    assert sign_in(client, pat).status_code == 200
+
+
+def test_the_suite_hashes_passwords_at_the_least_cost_unless_marked(app: Flask, pat: str) -> None:
+    assert stored_hash(app, pat).startswith("$argon2id$v=19$m=8,t=1,p=1$")
 
 
 def test_each_sign_in_gets_a_new_token(client: FlaskClient, pat: str) -> None:

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.api.problem_schema import schema_errors
-from tests.api.test_definitions_api import cheap_passwords, deploy
+from tests.api.test_definitions_api import deploy
 from tests.api.test_instances_api import start
 from tests.conftest import PASSWORD, deploy_shipped, make_user, token_for
 
@@ -223,8 +223,7 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> World:
-    cheap_passwords(monkeypatch)
+def world(app: Flask, client: FlaskClient) -> World:
     return World(app, client)
 
 

@@ -15,7 +15,6 @@ from tests.api.test_definitions_api import (
     PERSON,
     People,
     assert_problem,
-    cheap_passwords,
     deploy,
     json_of,
     no_personal_data_in_logs,
@@ -27,11 +26,6 @@ from tests.api.test_races import at_once, sender
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
 THREADS = 20
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 def race(app: Flask, path: str, body: dict[str, Any], headers: dict[str, str]) -> list[Any]:

@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from domain.processes.bundles import bundle_from_file
-from domain.users import service as users_service
 from tests.api.problem_schema import assert_documented_problem
 from tests.conftest import make_agency, make_user, token_for
 
@@ -28,18 +26,6 @@ PERSON = "Zebedee Quartermain"
 
 
 # -- shared helpers -------------------------------------------------------------------------------
-
-
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords with minimal argon2 cost: the suite creates many users."""
-    monkeypatch.setattr(
-        users_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 def bundle_files(key: str, replace: tuple[bytes, bytes] | None = None) -> list[tuple[str, bytes]]:

@@ -12,7 +12,6 @@ from tests.api.test_definitions_api import (
     People,
     assert_problem,
     bundle_files,
-    cheap_passwords,
     deploy,
     json_of,
     no_personal_data_in_logs,
@@ -24,11 +23,6 @@ from tests.api.test_definitions_api import (
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 INSTANCES = "/api/v1/process-instances"
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 def start(

@@ -19,7 +19,6 @@ from tests.api.test_definitions_api import (
     PERSON,
     People,
     assert_problem,
-    cheap_passwords,
     deploy,
     json_of,
     no_personal_data_in_logs,
@@ -30,11 +29,6 @@ from tests.api.test_instances_api import INSTANCES, start
 
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 def test_unknown_api_path_is_a_404_problem(client: FlaskClient) -> None:

@@ -27,7 +27,6 @@ from tests.api.process_helpers import (
     Json,
     Notice,
     PersonSpec,
-    cheap_passwords,
     create_family,
     fire_due_timers,
     notices,
@@ -86,9 +85,8 @@ QURESHI_FAMILY = (
 
 
 @pytest.fixture
-def api(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> Api:
+def api(app: Flask, client: FlaskClient) -> Api:
     """Every shipped process deployed (early help steps up to referrals)."""
-    cheap_passwords(monkeypatch)
     driver = Api(app, client, Crew(app, client))
     driver.deploy()
     driver.crew.make_agencies()

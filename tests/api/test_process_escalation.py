@@ -20,7 +20,6 @@ from tests.api.test_process_mdt_meeting import (
     SCHOOL,
     Api,
     Outbox,
-    _cheap_passwords,
     api,
     family,
     fire_at,
@@ -30,7 +29,7 @@ from tests.api.test_process_mdt_meeting import (
 )
 from tests.conftest import FakeClock
 
-__all__ = ["_cheap_passwords", "api", "family", "outbox"]  # shared fixtures, re-exported
+__all__ = ["api", "family", "outbox"]  # shared fixtures, re-exported
 
 KEY = "escalation"
 RAISING = SCHOOL

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from tests.api.process_helpers import fire_due_timers
-from tests.api.test_definitions_api import assert_problem, cheap_passwords
+from tests.api.test_definitions_api import assert_problem
 from tests.conftest import FakeClock, deploy_shipped, make_agency, make_user, token_for
 
 API = "/api/v1"
@@ -268,11 +268,6 @@ def open_family(api: Api, user: str) -> tuple[int, list[int]]:
         )
         children.append(int(child["id"]))
     return int(family["id"]), children
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 @pytest.fixture

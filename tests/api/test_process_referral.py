@@ -28,7 +28,6 @@ from tests.api.process_helpers import (
     Notice,
     PersonSpec,
     add_existing_member,
-    cheap_passwords,
     create_family,
     fire_due_timers,
     notices,
@@ -93,9 +92,8 @@ USER_TASKS = {
 
 
 @pytest.fixture
-def api(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> Api:
+def api(app: Flask, client: FlaskClient) -> Api:
     """Every shipped process deployed (a referral starts early help and escalations)."""
-    cheap_passwords(monkeypatch)
     driver = Api(app, client, Crew(app, client))
     driver.deploy()
     driver.crew.make_agencies()

@@ -22,7 +22,6 @@ from tests.api.test_bad_input import API, World, json_body, verdict, world
 from tests.api.test_definitions_api import (
     assert_problem,
     bundle_files,
-    cheap_passwords,
     json_of,
     no_personal_data_in_logs,
     upload,
@@ -167,10 +166,7 @@ def test_a_token_signed_out_ten_times_at_once_is_signed_out_once(app: Flask, wor
     assert world.client.get(f"{API}/tasks", headers=headers).status_code == 401
 
 
-def test_ten_deploys_at_once_never_share_a_version_number(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cheap_passwords(monkeypatch)
+def test_ten_deploys_at_once_never_share_a_version_number(app: Flask, client: FlaskClient) -> None:
     make_user(app, "owner", ["process_owner"])
     headers = token_for(client, "owner")
 

@@ -32,9 +32,9 @@ from domain.users import service as users
 from domain.users.models import User
 from tests.api.test_definitions_api import People, people
 from tests.api.test_instances_api import start
-from tests.api.test_tasks_api import _cheap_passwords, basic
+from tests.api.test_tasks_api import basic
 
-__all__ = ["_cheap_passwords", "basic", "people"]  # shared fixtures, re-exported for pytest
+__all__ = ["basic", "people"]  # shared fixtures, re-exported for pytest
 TASKS = "/api/v1/tasks"
 FORM = {"child_name": "Test Child", "concern_level": 9}
 

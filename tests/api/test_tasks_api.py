@@ -13,7 +13,6 @@ from tests.api.test_definitions_api import (
     PERSON,
     People,
     assert_problem,
-    cheap_passwords,
     deploy,
     json_of,
     no_personal_data_in_logs,
@@ -25,11 +24,6 @@ from tests.api.test_instances_api import start
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
 TASKS = "/api/v1/tasks"
 __all__ = ["no_personal_data_in_logs", "people"]  # shared fixtures, re-exported for pytest
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from engine import InvalidProcessError
 from engine.spiff import SpiffEngine
-from tests.api.test_definitions_api import cheap_passwords, upload
+from tests.api.test_definitions_api import upload
 
 # ../shared beside the checkout (as on developer machines and in CI)
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bpmn-miwg-reference"
@@ -19,11 +19,6 @@ FILES = sorted(CORPUS.glob("*.bpmn"))
 
 def test_the_corpus_is_present() -> None:
     assert len(FILES) >= 20, f"expected the BPMN MIWG reference corpus at {CORPUS}"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])

@@ -9,8 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -21,15 +19,6 @@ from domain.context import Context
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_BPMN = ROOT / "tests" / "engine" / "bpmn"
 CSRF = "test-csrf-token"
-
-
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords with minimal argon2 cost: the tests create many users."""
-    from domain.users import service as users_service
-
-    monkeypatch.setattr(
-        users_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @contextmanager

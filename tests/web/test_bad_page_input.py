@@ -14,7 +14,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.test_definitions_api import cheap_passwords
 from tests.conftest import make_user
 from tests.web.helpers_reports import CSRF, sign_in
 
@@ -114,8 +113,7 @@ def variants(form: Form) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture
-def signed_in(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
-    cheap_passwords(monkeypatch)
+def signed_in(app: Flask, client: FlaskClient) -> FlaskClient:
     result = app.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code == 0, result.output
     make_user(app, "everyone", ["practitioner", "team_manager", "process_owner", "admin"])

@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from tests.conftest import FakeClock, deploy_shipped, make_user
 from tests.web.helpers_reports import (
     add_person,
-    cheap_passwords,
     context,
     h1_count,
     make_family,
@@ -35,8 +34,7 @@ def close_of(year: int, month: int, day: int) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _setup(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
+def _setup(app: Flask) -> None:
     make_user(app, "tess", ["team_manager"])
     make_user(app, "owen", ["process_owner"])
     make_user(app, "pat", ["practitioner"])

@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 
 from tests.conftest import FakeClock, make_user
 from tests.web.helpers_reports import (
-    cheap_passwords,
     context,
     deploy_test_bundle,
     h1_count,
@@ -23,8 +22,7 @@ from tests.web.helpers_reports import (
 
 
 @pytest.fixture(autouse=True)
-def _setup(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap_passwords(monkeypatch)
+def _setup(app: Flask) -> None:
     make_user(app, "pat", ["practitioner"])
     make_user(app, "tess", ["team_manager"])
     make_user(app, "owen", ["process_owner"])
