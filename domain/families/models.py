@@ -31,6 +31,8 @@ class Family(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The reference and name as `names.search_key` folds them, for search."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -54,6 +56,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Given and family name as `names.search_key` folds them, for search."""
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
     """Set for an unborn child instead of the date of birth."""

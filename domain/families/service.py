@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
@@ -17,6 +17,7 @@ from domain.db import first_writer_wins
 from domain.families import codes, policies
 from domain.families.ages import local_today
 from domain.families.models import Family, FamilyMembership, Person, PersonRelationship
+from domain.families.names import search_key, search_words
 
 REFERENCE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
 GENERATED_PREFIX = "FAM-"
@@ -79,6 +80,7 @@ def create_family(ctx: Context, *, name: str | None = None, reference: str | Non
         ctx.session.flush()
     if family.reference is None:
         family.reference = f"{GENERATED_PREFIX}{family.id:06d}"
+    family.search_key = search_key(family.reference, family.name)
     audit.record(ctx, "family.created", ("family", family.id))
     return family
 
@@ -103,27 +105,31 @@ def list_families(
     """List families, newest first, optionally matching a reference or a member's name."""
     policies.ensure_can_read(ctx)
     query = select(Family)
-    term = (search or "").strip().lower()
-    if term:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        full_name = func.lower(Person.given_name + " " + Person.family_name)
+    if search is not None and search.strip():
+        # every word typed must be in the household's reference or name, or in one member's
+        # name, where word breaks are ignored ("obriain" finds Ó Briain, "o briain" O'Briain);
+        # words are letters and digits only, so none is a LIKE wildcard
+        words = search_words(search)
+        if not words:
+            return []
         member_match = exists(
             select(FamilyMembership.id)
             .join(Person, Person.id == FamilyMembership.person_id)
             .where(
                 FamilyMembership.family_id == Family.id,
-                full_name.like(pattern, escape="\\"),
+                *(_unbroken(Person.search_key).contains(word) for word in words),
             )
         )
         query = query.where(
-            or_(
-                func.lower(Family.reference).like(pattern, escape="\\"),
-                func.lower(Family.name).like(pattern, escape="\\"),
-                member_match,
-            )
+            or_(and_(*(_unbroken(Family.search_key).contains(w) for w in words)), member_match)
         )
     query = query.order_by(Family.id.desc()).limit(limit).offset(offset)
     return ctx.session.scalars(query).all()
+
+
+def _unbroken(key: Any) -> Any:
+    """A search key without its word breaks."""
+    return func.replace(key, " ", "")
 
 
 def members_of(ctx: Context, family_id: int) -> list[Person]:
@@ -331,6 +337,7 @@ def _create_person(ctx: Context, details: PersonDetails) -> Person:
 def _apply(person: Person, details: PersonDetails) -> None:
     person.given_name = details.given_name.strip()
     person.family_name = details.family_name.strip()
+    person.search_key = search_key(person.given_name, person.family_name)
     person.sex = details.sex
     person.date_of_birth = details.date_of_birth
     person.expected_date_of_birth = details.expected_date_of_birth

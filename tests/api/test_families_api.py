@@ -402,6 +402,7 @@ def test_create_and_search_families(
     for term, expected in (
         (NAME.lower(), [family["family"]]),
         (f"{NAME} {SURNAME}", [family["family"]]),
+        (f"{SURNAME.upper()}, Z\u00e9phyrine", [family["family"]]),  # any order, case, accent
         (other["reference"], [other["id"]]),
         ("nobody-has-this-name", []),
     ):

@@ -63,3 +63,58 @@ def test_the_audit_trail_can_be_added_to_but_never_changed_or_deleted(
     finally:
         engine.dispose()
     assert kept == ["family.created"]
+
+
+def test_names_recorded_before_search_keys_are_found_after_the_upgrade(
+    app: Flask, database_url: str
+) -> None:
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from api.common.context import base_context
+    from domain.families import service as families
+
+    at = "2026-12-21 10:00:00+00:00"
+    engine = create_engine(database_url)
+    try:
+        with app.app_context():
+            downgrade(revision="0005_audit_append_only")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO families (id, reference, name, created_at, updated_at)"
+                    " VALUES (1, 'FAM-000001', 'Ó Briain household', :at, :at),"
+                    " (2, 'FAM-000002', NULL, :at, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO people (id, given_name, family_name, sex, created_at, updated_at)"
+                    " VALUES (1, 'Zoë', 'Smith-Jones', 'F', :at, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO family_memberships (family_id, person_id, created_at)"
+                    " VALUES (2, 1, :at)"
+                ),
+                {"at": at},
+            )
+        with app.app_context():
+            upgrade()
+            ctx = base_context(None)
+            found = {
+                term: [f.id for f in families.list_families(ctx, search=term)]
+                for term in ("zoe smith jones", "o briain", "fam 000002")
+            }
+            ctx.session.rollback()  # PostgreSQL: a reader's open transaction blocks ALTER TABLE
+            downgrade(revision="0005_audit_append_only")  # and back: nothing left behind
+            upgrade()
+        with engine.connect() as connection:
+            keys = connection.execute(text("SELECT search_key FROM people")).scalars().all()
+    finally:
+        engine.dispose()
+    assert found == {"zoe smith jones": [2], "o briain": [1], "fam 000002": [2]}
+    assert keys == ["zoe smith jones"]

@@ -128,6 +128,11 @@ def test_search_by_reference_or_name(app: Flask, client: FlaskClient, smiths: Ho
     by_reference = text(client.get(f"/families?q=FAM-{other:06d}"))
     assert "Jones household" in by_reference
     assert "Smith household" not in by_reference
+    accented = make_family(app, "pat", "Household")
+    add_person(app, "pat", accented, "Zo\u00eb", "\u00d3 Briain", born=date(2015, 3, 1))
+    typed_plainly = text(client.get("/families?q=zoe+o%27briain"))
+    assert f'href="/families/{accented}"' in typed_plainly
+    assert "Jones household" not in typed_plainly
     nothing = text(client.get("/families?q=zzz"))
     assert "No families match" in nothing
 

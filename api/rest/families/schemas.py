@@ -27,7 +27,15 @@ class FamilyCreateSchema(StrictSchema):
 class FamilyQuerySchema(StrictSchema):
     """Search by family reference, household name or member name."""
 
-    search = fields.String(validate=validate.Length(max=100), load_default=None)
+    search = fields.String(
+        validate=validate.Length(max=100),
+        load_default=None,
+        metadata={
+            "description": "Words that must all be in the family's reference or household name,"
+            " or all in one member's name, in any order. Accents, capitals and punctuation are"
+            " ignored: `zoe obrien` finds Zoë O'Brien. Without a letter or digit nothing matches."
+        },
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = Offset()
 

@@ -37,7 +37,7 @@ bp = Blueprint("families", __name__, url_prefix="", description="Families and pe
 @bp.arguments(schemas.FamilyQuerySchema, location="query", unknown=RAISE)
 @bp.response(200, schemas.FamilySchema(many=True))
 def list_families(query: dict[str, Any]) -> list[Family]:
-    """List families, newest first; `search` matches a reference or a member's name."""
+    """List families, newest first; `search` matches a reference, household or member's name."""
     return list(families.list_families(command_context(), **query))
 
 
