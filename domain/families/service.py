@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
@@ -16,6 +16,7 @@ from domain.context import Context
 from domain.db import first_writer_wins
 from domain.families import codes, policies
 from domain.families.ages import local_today
+from domain.families.matching import unbroken
 from domain.families.models import Family, FamilyMembership, Person, PersonRelationship
 from domain.families.names import search_key, search_words
 
@@ -117,19 +118,14 @@ def list_families(
             .join(Person, Person.id == FamilyMembership.person_id)
             .where(
                 FamilyMembership.family_id == Family.id,
-                *(_unbroken(Person.search_key).contains(word) for word in words),
+                *(unbroken(Person.search_key).contains(word) for word in words),
             )
         )
         query = query.where(
-            or_(and_(*(_unbroken(Family.search_key).contains(w) for w in words)), member_match)
+            or_(and_(*(unbroken(Family.search_key).contains(w) for w in words)), member_match)
         )
     query = query.order_by(Family.id.desc()).limit(limit).offset(offset)
     return ctx.session.scalars(query).all()
-
-
-def _unbroken(key: Any) -> Any:
-    """A search key without its word breaks."""
-    return func.replace(key, " ", "")
 
 
 def members_of(ctx: Context, family_id: int) -> list[Person]:

@@ -116,6 +116,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
         "/families/{family}/members",
         {"person": {"given_name": "A", "family_name": "B", "sex": "F", "is_child": True}},
     ),
+    ("get", "/families/{family}/possible-matches?given_name=A&family_name=B", None),
     ("get", "/people/{kid}", None),
     ("patch", "/people/{kid}", {"given_name": "Renamed"}),
     ("post", "/people/{kid}/ethnicity", {"code": "WBRI", "source": "parent_carer"}),
@@ -391,6 +392,57 @@ def test_conflicts_and_invalid_transitions(
     status, data = call(client, "post", f"{API}/families/{family['family']}/members", sw, again)
     assert status == 409
     assert NAME not in str(data)
+
+
+def test_people_already_recorded_are_offered_before_someone_is_added_again(
+    app: Flask, client: FlaskClient, tokens: Tokens, family: dict[str, int]
+) -> None:
+    sw = tokens["sw"]
+    dads = created(client, f"{API}/families", sw, {"name": "Dad's household"})
+    url = f"{API}/families/{dads['id']}/possible-matches"
+
+    status, found = call(client, "get", f"{url}?given_name=kid&family_name=QUILL-FEATHER", sw)
+    assert status == 200
+    assert [(m["person"]["id"], m["in_this_family"]) for m in found] == [(family["kid"], False)]
+    assert found[0]["person"]["date_of_birth"] == "2019-05-06"
+    assert found[0]["households"] == [
+        {
+            "id": family["family"],
+            "reference": f"FAM-{family['family']:06d}",
+            "name": f"{SURNAME} household",
+        }
+    ]
+    same_day = f"{url}?given_name=Kid&family_name={SURNAME}&date_of_birth=2019-05-06"
+    assert [m["person"]["id"] for m in call(client, "get", same_day, sw)[1]] == [family["kid"]]
+    other_day = f"{url}?given_name=Kid&family_name={SURNAME}&date_of_birth=2019-05-07"
+    assert call(client, "get", other_day, sw) == (200, [])
+
+    # added as the same person: now in both households, and said to be in this one
+    created(client, f"{API}/families/{dads['id']}/members", sw, {"person_id": family["kid"]})
+    status, found = call(client, "get", same_day, sw)
+    assert [(m["person"]["id"], m["in_this_family"]) for m in found] == [(family["kid"], True)]
+    assert [h["id"] for h in found[0]["households"]] == [family["family"], dads["id"]]
+
+    with app.app_context():
+        shown = (
+            base_context(None)
+            .session.scalars(
+                select(AuditEvent.details).where(
+                    AuditEvent.action == "person.possible_matches_shown"
+                )
+            )
+            .all()
+        )
+    assert shown == [{"person_ids": [family["kid"]]}] * 3  # the empty answer showed no one
+
+    assert call(client, "get", f"{url}?given_name=Kid", sw)[1]["errors"] == [
+        {"pointer": "#/family_name", "detail": "Missing data for required field."}
+    ]
+    status, data = call(
+        client, "get", url.replace(str(dads["id"]), "999") + "?given_name=a&family_name=b", sw
+    )
+    assert (status, data["code"]) == (404, "not-found")
+    assert call(client, "get", f"{url}?given_name=a&family_name=b", tokens["owner"])[0] == 403
 
 
 def test_create_and_search_families(

@@ -295,6 +295,142 @@ def test_add_a_person_with_relationships_without_javascript(
     assert "Step-parent: Tom Smith (parental" not in member_card(body, smiths.bo)
 
 
+AMY_AGAIN = {
+    "given_name": "amy",
+    "family_name": "SMITH",
+    "sex": "F",
+    "date_of_birth-day": "1",
+    "date_of_birth-month": "6",
+    "date_of_birth-year": "2019",
+}
+
+
+def offered_of(body: str) -> str:
+    found = re.search(r'name="offered" value="([^"]*)"', body)
+    assert found is not None
+    return found.group(1)
+
+
+def people_named(app: Flask, given: str) -> list[int]:
+    from sqlalchemy import select
+
+    from domain.families.models import Person
+
+    with context(app, "pat") as ctx:
+        return list(ctx.session.scalars(select(Person.id).where(Person.given_name.ilike(given))))
+
+
+def test_someone_already_recorded_is_offered_and_added_as_the_same_person(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    dads = make_family(app, "pat", "Dad's household")
+    dad = add_person(app, "pat", dads, "Tom", born=date(1988, 7, 5), sex="M")
+    sign_in(app, client, "pat")
+    url = f"/families/{dads}/members/new"
+
+    asked = post(client, url, {**AMY_AGAIN, f"relationship_{dad}": "child"})
+
+    assert asked.status_code == 200
+    body = text(asked)
+    assert "Is this someone already recorded?" in body
+    assert f'value="{smiths.amy}"' in body
+    assert "Amy Smith, born Saturday 1 June 2019" in body
+    assert f"Recorded in FAM-{smiths.family:06d} (Smith household)" in body
+    assert "No, add a new person" in body
+    assert 'value="amy"' in body  # what was typed is kept
+    assert offered_of(body) == str(smiths.amy)
+
+    added = post(
+        client,
+        url,
+        {
+            **AMY_AGAIN,
+            f"relationship_{dad}": "child",
+            "offered": offered_of(body),
+            "match_choice": str(smiths.amy),
+        },
+    )
+
+    assert added.status_code == 302
+    page = text(client.get(f"/families/{dads}"))
+    assert "Amy Smith, already recorded, was added to the family" in page
+    assert "Parent: Tom Smith" in member_card(page, smiths.amy)
+    assert people_named(app, "amy") == [smiths.amy]  # one record, in both households
+    assert f'id="person-{smiths.amy}"' in text(client.get(f"/families/{smiths.family}"))
+    assert person_row(app, smiths.amy)["given_name"] == "Amy"  # details kept as recorded
+
+    from sqlalchemy import select
+
+    from domain.audit.models import AuditEvent
+
+    with context(app, "pat") as ctx:
+        shown = ctx.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "person.possible_matches_shown")
+        ).all()
+    assert [(e.subject_id, e.details) for e in shown] == [
+        (str(dads), {"person_ids": [smiths.amy]}),
+        (str(dads), {"person_ids": [smiths.amy]}),
+    ]
+
+
+def test_someone_new_with_a_recorded_name_is_added_when_the_practitioner_says_so(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    other = make_family(app, "pat", "Other household")
+    sign_in(app, client, "pat")
+    url = f"/families/{other}/members/new"
+    body = text(post(client, url, AMY_AGAIN))
+
+    unanswered = post(client, url, {**AMY_AGAIN, "offered": offered_of(body)})
+    assert unanswered.status_code == 200
+    assert 'href="#match_choice"' in text(unanswered)
+    assert "Say whether this is one of the people already recorded" in text(unanswered)
+    not_offered = post(
+        client, url, {**AMY_AGAIN, "offered": offered_of(body), "match_choice": str(smiths.bo)}
+    )
+    assert 'href="#match_choice"' in text(not_offered)
+    assert people_named(app, "amy") == [smiths.amy]
+
+    added = post(client, url, {**AMY_AGAIN, "offered": offered_of(body), "match_choice": "new"})
+
+    assert added.status_code == 302
+    assert len(people_named(app, "amy")) == 2
+    assert "amy SMITH was added to the family" in text(client.get(f"/families/{other}"))
+
+
+def test_the_question_is_asked_again_when_the_name_changes_and_not_for_another_birthday(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    other = make_family(app, "pat", "Other household")
+    add_person(app, "pat", other, "Bo", born=date(2024, 3, 9), sex="M")
+    sign_in(app, client, "pat")
+    url = f"/families/{other}/members/new"
+    body = text(post(client, url, AMY_AGAIN))
+
+    # changed to a name someone else has: that person is offered, the old answer not used
+    renamed = {**AMY_AGAIN, "given_name": "Jane", "date_of_birth-year": "1990"}
+    renamed.update({"date_of_birth-month": "4", "date_of_birth-day": "2"})
+    asked = post(client, url, {**renamed, "offered": offered_of(body), "match_choice": "new"})
+    assert asked.status_code == 200
+    assert offered_of(text(asked)) == str(smiths.jane)
+    assert people_named(app, "jane") == [smiths.jane]
+
+    # another date of birth: not the same person, added without a question
+    twin = {**AMY_AGAIN, "date_of_birth-year": "2018"}
+    assert post(client, url, twin).status_code == 302
+    assert len(people_named(app, "amy")) == 2
+
+    # the same name as someone in this household: said, and only "someone new" is offered
+    bo = {"given_name": "Bo", "family_name": "Smith", "sex": "M", "date_of_birth-year": "2024"}
+    bo.update({"date_of_birth-month": "3", "date_of_birth-day": "9"})
+    body = text(post(client, url, bo))
+    assert "Bo Smith in this household has the same name." in body
+    assert re.findall(r'name="match_choice" type="radio" value="([^"]+)"', body) == [
+        str(smiths.bo),  # the Smiths' Bo, who may be this one
+        "new",
+    ]
+
+
 def test_add_person_errors_keep_the_answers(
     app: Flask, client: FlaskClient, smiths: Household
 ) -> None:

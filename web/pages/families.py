@@ -15,7 +15,7 @@ from api.common.context import command_context
 from domain.context import Context
 from domain.db import unit_of_work
 from domain.errors import ValidationFailedError
-from domain.families import codes, policies
+from domain.families import codes, matching, policies
 from domain.families import ethnicity as ethnicity_service
 from domain.families import service as families
 from domain.families import view as family_view
@@ -107,24 +107,71 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, others)
-    if not errors:
-        try:
-            with unit_of_work(ctx.session):
+    if errors:
+        return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+    details = forms.person_details(data)
+    with unit_of_work(ctx.session):  # showing other households' people is audited
+        matches = matching.possible_matches(
+            ctx,
+            family_id=family.id,
+            given_name=details.given_name,
+            family_name=details.family_name,
+            date_of_birth=details.date_of_birth,
+        )
+    offered = ",".join(str(m.person.id) for m in matches)
+    choice = request.form.get("match_choice", "")
+    if matches and request.form.get("offered") != offered:
+        # first asked, or the name or date changed since: ask (again) about these people
+        return _render_matches(page, schema, data, matches, offered, "", "")
+    if matches and not _valid_choice(choice, matches):
+        message = "Say whether this is one of the people already recorded or someone new"
+        return _render_matches(page, schema, data, matches, offered, choice, message)
+    relationships = [families.RelationshipInput(o, kind, holds) for o, kind, holds in chosen]
+    try:
+        with unit_of_work(ctx.session):
+            if matches and choice != "new":
                 person = families.add_member(
-                    ctx,
-                    family_id=family.id,
-                    person=forms.person_details(data),
-                    relationships=[
-                        families.RelationshipInput(other, kind, holds)
-                        for other, kind, holds in chosen
-                    ],
+                    ctx, family_id=family.id, person_id=int(choice), relationships=relationships
                 )
-                name = forms.person_name(person)
-            notify("success", f"{name} was added to the family")
-            return redirect(url_for("pages_families.family_page", family_id=family.id))
-        except ValidationFailedError as exc:
-            errors = forms.member_errors(exc, chosen)
+                message = f"{forms.person_name(person)}, already recorded, was added to the family"
+            else:
+                person = families.add_member(
+                    ctx, family_id=family.id, person=details, relationships=relationships
+                )
+                message = f"{forms.person_name(person)} was added to the family"
+        notify("success", message)
+        return redirect(url_for("pages_families.family_page", family_id=family.id))
+    except ValidationFailedError as exc:
+        errors = forms.member_errors(exc, chosen)
     return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _valid_choice(choice: str, matches: Sequence[matching.PossibleMatch]) -> bool:
+    """`new`, or the id of someone offered (not already in this household)."""
+    return choice == "new" or choice in {str(m.person.id) for m in matches if not m.in_this_family}
+
+
+def _render_matches(
+    page: dict[str, Any],
+    schema: dict[str, Any],
+    data: dict[str, Any],
+    matches: Sequence[matching.PossibleMatch],
+    offered: str,
+    choice: str,
+    message: str,
+) -> tuple[str, int]:
+    """The form again, asking first whether the person is someone already recorded."""
+    errors = [FieldError("#/match_choice", "match_choice", message)] if message else []
+    values = {
+        **page,
+        "matches": matches,
+        "offered": offered,
+        "choice": choice,
+        "match_error": message,
+        "name": forms.person_name,
+        "button": "Continue",
+    }
+    return _render_person_form(values, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _family_of(memberships: Sequence[int]) -> int | None:

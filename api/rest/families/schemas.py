@@ -40,6 +40,14 @@ class FamilyQuerySchema(StrictSchema):
     offset = Offset()
 
 
+class MatchQuerySchema(StrictSchema):
+    """The person about to be added: their name and, if known, date of birth."""
+
+    given_name = fields.String(required=True, validate=NAME)
+    family_name = fields.String(required=True, validate=NAME)
+    date_of_birth = fields.Date(load_default=None)
+
+
 class PersonCreateSchema(StrictSchema):
     """A new person. Give the date of birth, the expected date (unborn), or is_child."""
 
@@ -191,6 +199,26 @@ class FamilySchema(Schema):
             }
             for m in family.memberships
         ]
+
+
+class HouseholdSchema(Schema):
+    """A household's id, reference and name."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    name = fields.String(allow_none=True)
+
+
+class PossibleMatchSchema(Schema):
+    """Someone already recorded who may be the person about to be added.
+
+    Add them with `person_id` instead of recording them again. `in_this_family`: they are
+    already a member of this household.
+    """
+
+    person = fields.Nested(PersonSchema)
+    households = fields.List(fields.Nested(HouseholdSchema))
+    in_this_family = fields.Boolean()
 
 
 class EthnicityRecordSchema(Schema):

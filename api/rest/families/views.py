@@ -17,7 +17,7 @@ from api.rest.common import Blueprint
 from api.rest.families import schemas
 from domain.db import unit_of_work
 from domain.families import consent as consent_service
-from domain.families import disabilities, ethnicity, view
+from domain.families import disabilities, ethnicity, matching, view
 from domain.families import service as families
 from domain.families.models import (
     ConsentRecord,
@@ -86,6 +86,25 @@ def add_member(payload: dict[str, Any], family_id: int) -> Person:
             relationships=[families.RelationshipInput(**r) for r in payload["relationships"]],
         )
     return person
+
+
+@bp.get("/families/<int:family_id>/possible-matches")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.MatchQuerySchema, location="query", unknown=RAISE)
+@bp.response(200, schemas.PossibleMatchSchema(many=True))
+def possible_matches(query: dict[str, Any], family_id: int) -> Response:
+    """People already recorded who may be the person about to be added to this household.
+
+    The same name (accents, capitals, punctuation and word breaks aside) and no other date of
+    birth; at most 10, oldest records first. Ask before adding a new person: a person is
+    recorded once, however many households they are in. Each answer is audited (ids only).
+    """
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        families.get_family(ctx, family_id)
+        found = matching.possible_matches(ctx, family_id=family_id, **query)
+        body = schemas.PossibleMatchSchema(many=True).dump(found)
+    return jsonify(body)
 
 
 @bp.get("/people/<int:person_id>")
