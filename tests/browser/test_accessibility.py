@@ -104,6 +104,17 @@ def test_practitioner_pages_have_no_axe_violations(
     submit(page, "Add person", "add person with errors")
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     check(page, "add person after a submit with errors", found)
+    # someone of another household's name: asked whether they are that person first
+    page.fill('input[name="given_name"]', "Mark")
+    page.fill('input[name="family_name"]', "Ashdown")
+    page.check('input[name="sex"][value="M"]')
+    page.check('input[name="is_child"][value="adult"]')
+    submit(page, "Add person", "add person: someone already recorded?")
+    expect(page.get_by_text("Is this someone already recorded?")).to_be_visible()
+    check(page, "add person: someone already recorded?", found)
+    submit(page, "Continue", "add person: someone already recorded? unanswered")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check(page, "add person: someone already recorded? unanswered", found)
 
     goto(page, edit_url, "edit person")
     check(page, "edit person", found)
