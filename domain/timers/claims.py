@@ -52,6 +52,13 @@ def claim_due(
     return list(session.scalars(query))
 
 
+def still_due(instance: ProcessInstance, now: datetime) -> bool:
+    """Whether a claimed instance, as now read, still has a timer due (it may have moved on
+    between the claim and the read where the claim took no lock)."""
+    due = instance.next_timer_due_at
+    return instance.status == ACTIVE and due is not None and due < now
+
+
 def lock_if_still_due(session: Session, instance_id: int, due_at: datetime) -> bool:
     """Lock one instance if its earliest timer is still `due_at` (nobody handled it since)."""
     query = (

@@ -159,6 +159,11 @@ class TimerWorker:
                     instance = ctx.session.get(ProcessInstance, instance_id)
                     if instance is None:  # pragma: no cover - deleted under our lock
                         return Outcome.IDLE, None
+                    if not claims.still_due(instance, now):
+                        # SQLite takes no row lock: a request finished the stage (or another
+                        # firing ran) between the claim and this read, so nothing is due
+                        log.info("%s: instance %s was moved on meanwhile", self.name, instance_id)
+                        return Outcome.BUSY, instance_id
                     due_before = instance.next_timer_due_at
                     runtime.fire_timers(ctx, instance)
                     after = instance.next_timer_due_at

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from domain.timers.worker import Outcome
 from tests.conftest import FakeClock
@@ -183,3 +184,107 @@ def test_a_firing_that_changes_nothing_is_a_failure_not_a_busy_loop(
     chase = next(r for r in rows if r.element_id == "stage1_chase")
     assert (chase.attempts, chase.last_error) == (1, "TimerNotAdvancedError")
     assert instance_row(app, instance_id).next_timer_due_at == clock() + timedelta(seconds=30)
+
+
+def test_a_claim_read_before_the_stage_was_completed_fires_and_audits_nothing(
+    app: Flask, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite takes no row lock: a request may finish the stage between claim and read."""
+    from api.common.context import base_context
+    from api.common.extensions import db
+    from domain.db import unit_of_work
+    from domain.processes import runtime
+    from domain.processes.models import HumanTask
+    from domain.timers import claims
+
+    deploy_test(app, "tf_deadline")
+    case = start(app, "tf_deadline")
+    clock.move_to("2026-12-30T17:00:01+00:00")
+    with app.app_context():
+        task_id = db.session.scalar(select(HumanTask.id).filter_by(instance_id=case))
+        ctx = base_context(None)
+        with unit_of_work(ctx.session):
+            runtime.complete_task(ctx, task_id=int(task_id or 0), data={})
+        db.session.remove()
+    before = instance_row(app, case)
+    monkeypatch.setattr(claims, "claim_due", lambda *_args, **_kwargs: [case])  # read earlier
+
+    assert worker(app).fire_next() == (Outcome.BUSY, case)
+
+    after = instance_row(app, case)
+    assert (after.status, after.lock_version) == ("completed", before.lock_version)
+    assert audit_count(app, "timers.fired", case) == 0
+    assert tasks(app, case, None) == ["stage1"]
+
+
+def test_a_deadline_firing_as_its_task_is_completed_takes_one_path_only(
+    app: Flask, clock: FakeClock
+) -> None:
+    """A stage completed at the moment its deadline fires: done or moved on, never both."""
+    import threading
+
+    from api.common.extensions import db
+    from domain.processes.models import HumanTask
+    from tests.conftest import make_user, token_for
+
+    make_user(app, "pat", ["practitioner"])
+    deploy_test(app, "tf_deadline")
+    statuses: dict[int, int] = {}
+
+    def complete(case: int, task_id: int, barrier: Any = None) -> None:
+        client = app.test_client()
+        headers = token_for(client, "pat")
+        if barrier is not None:
+            barrier.wait(timeout=30)
+        url = f"/api/v1/tasks/{task_id}/complete"
+        statuses[case] = client.post(url, json={"data": {}}, headers=headers).status_code
+
+    def fire(barrier: Any = None) -> None:
+        if barrier is not None:
+            barrier.wait(timeout=30)
+        worker(app).run_until_idle()
+
+    cases = []
+    for turn in range(8):  # one case at a time, so the worker has only this one's timers due
+        clock.move_to("2026-12-21T10:00:00+00:00")
+        case = start(app, "tf_deadline")
+        cases.append(case)
+        with app.app_context():
+            task_id = int(
+                db.session.scalars(select(HumanTask.id).filter_by(instance_id=case)).one()
+            )
+            db.session.remove()
+        clock.move_to("2026-12-30T17:00:01+00:00")  # the chase and the deadline are both due
+        if turn == 0:  # one each way round in turn, so both outcomes are always checked
+            complete(case, task_id)
+            fire()
+        elif turn == 1:
+            fire()
+            complete(case, task_id)
+        else:  # then at the same moment
+            barrier = threading.Barrier(2)
+            threads = [
+                threading.Thread(target=complete, args=(case, task_id, barrier)),
+                threading.Thread(target=fire, args=(barrier,)),
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert not any(thread.is_alive() for thread in threads)
+            fire()  # whatever a busy worker left due
+    assert (statuses[cases[0]], statuses[cases[1]]) == (200, 409)
+
+    for case in cases:
+        done = tasks(app, case, "completed")
+        row = instance_row(app, case)
+        if statuses[case] == 200:  # the practitioner first: the timers went with the stage
+            assert (done, row.status) == (["stage1"], "completed"), case
+            assert tasks(app, case, None) == ["stage1"]
+            assert audit_count(app, "timers.fired", case) == 0
+        else:  # the deadline first: the stage was moved on, and the completion refused
+            assert statuses[case] == 409, case
+            assert done == []
+            assert tasks(app, case) == ["chase", "stage2"]
+            assert tasks(app, case, "cancelled") == ["stage1"]
+        assert timer_rows(app, case) == []
