@@ -26,6 +26,7 @@ from tests.api.test_definitions_api import (
     no_personal_data_in_logs,
     upload,
 )
+from tests.api.test_instances_api import start as start_instance
 from tests.conftest import FakeClock, make_user, token_for
 
 pytestmark = [pytest.mark.usefixtures("no_personal_data_in_logs")]
@@ -33,6 +34,8 @@ __all__ = ["no_personal_data_in_logs", "world"]  # shared fixtures, re-exported 
 THREADS = 10
 SIGN_OUT = ("DELETE", f"{API}/auth/token")
 DEPLOY = ("POST", f"{API}/process-definitions")
+COMPLETE_DATA = {"child_name": "Kit", "concern_level": 2}
+TERMINATE = {"reason": "Duplicate."}
 
 
 def at_once(
@@ -223,3 +226,42 @@ def test_of_ten_edits_of_one_read_of_a_person_one_is_saved(
     (saved,) = [r.json for r in responses if r.status_code == 200]
     after = json_of(world.client.get(url, headers=world.headers))
     assert after["given_name"] == saved["given_name"]  # type: ignore[index]
+
+
+def test_a_case_terminated_as_its_task_is_completed_ends_with_nothing_left_open(
+    app: Flask, world: World
+) -> None:
+    """Termination and a completion at once: whichever wins, a terminated case keeps no
+    ready task, and a refused request changed nothing."""
+    from api.common.extensions import db
+    from domain.processes.models import HumanTask
+
+    client, headers = world.client, world.headers
+    outcomes = set()
+    for _ in range(8):
+        case = start_instance(client, headers)
+        task_id = case["ready_tasks"][0]["id"]
+        complete = ("POST", f"{API}/tasks/{task_id}/complete", {"data": COMPLETE_DATA})
+        terminate = ("POST", f"{API}/process-instances/{case['id']}/terminate", TERMINATE)
+        requests = (complete, terminate)
+
+        def send(c: FlaskClient, n: int, requests: Any = requests) -> TestResponse:
+            method, url, body = requests[n]
+            return c.open(url, method=method, json=body, headers=headers)
+
+        completed, terminated = (r.status_code for r in at_once(app, send, 2))
+        outcomes.add((completed, terminated))
+        after = client.get(f"{API}/process-instances/{case['id']}", headers=headers).json
+        with app.app_context():
+            open_rows = db.session.scalars(
+                select(HumanTask.element_id).filter_by(instance_id=case["id"], status="ready")
+            ).all()
+            db.session.remove()
+        assert {completed, terminated} <= {200, 409}, (completed, terminated)
+        if terminated == 200:
+            assert after["status"] == "terminated"  # type: ignore[index]
+            assert after["ready_tasks"] == [] == open_rows  # type: ignore[index]
+        else:
+            assert completed == 200  # the termination was refused only for the completion
+            assert after["status"] != "terminated"  # type: ignore[index]
+    assert outcomes <= {(200, 200), (409, 200), (200, 409)}
