@@ -60,6 +60,38 @@ def _date_question(title: str, hint: str) -> dict[str, Any]:
     return {"type": "string", "format": "date", "title": title, "description": hint}
 
 
+FAMILY_FIELDS = {"name": "name", "reference": "reference"}
+"""Domain pointer names that are questions of the add family form."""
+
+
+def family_schema() -> dict[str, Any]:
+    """The add family form: a household name and, optionally, another system's reference."""
+    return {
+        "$schema": DIALECT,
+        "type": "object",
+        "title": "Family",
+        "properties": {
+            "name": {
+                "type": "string",
+                "title": "Household name",
+                "description": "How colleagues will recognise the household, for example "
+                "Ashdown household or 14 Mill Lane.",
+                "maxLength": 100,  # one line (the record takes 200; longer is a textarea here)
+                "x-error-messages": {"required": "Enter a household name"},
+            },
+            "reference": {
+                "type": "string",
+                "title": "Reference (optional)",
+                "description": "Only if the family already has a reference in another system, "
+                "for example LCS-48213: capital letters, digits and hyphens. Leave it blank "
+                "and ThinkFamily gives one, such as FAM-000123.",
+                "maxLength": 20,
+            },
+        },
+        "required": ["name"],
+    }
+
+
 def person_schema(others: Sequence[Person] = ()) -> dict[str, Any]:
     """The add or edit person form; `others` are the members to ask a relationship to."""
     properties: dict[str, Any] = {

@@ -93,6 +93,11 @@ def test_practitioner_pages_have_no_axe_violations(
 
     goto(page, "/families", "families list")
     check(page, "families list", found)
+    goto(page, "/families/new", "add family")
+    check(page, "add family", found)
+    submit(page, "Add family", "add family with errors")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check(page, "add family after a submit with errors", found)
     goto(page, f"/families/{family_id}", "family page")
     check(page, "family page", found)
     edit_url = page.get_by_role("link", name="Change details").first.get_attribute("href")

@@ -137,6 +137,71 @@ def test_search_by_reference_or_name(app: Flask, client: FlaskClient, smiths: Ho
     assert "No families match" in nothing
 
 
+def test_a_practitioner_adds_a_family_then_its_people(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "pat")
+    listing = text(client.get("/families?q=nobody"))
+    assert 'href="/families/new"' in listing
+    form = client.get("/families/new")
+    assert form.status_code == 200
+    assert title(form) == "Add a family \N{EN DASH} ThinkFamily"
+    assert 'name="csrf_token"' in text(form)
+
+    added = post(client, "/families/new", {"name": "  Mill Lane household ", "reference": ""})
+
+    assert added.status_code == 302
+    family_url = added.headers["Location"]
+    page = text(client.get(family_url))
+    assert "Family FAM-" in page
+    assert "was added: now add the people in it" in page
+    assert '<h1 class="govuk-heading-l">Mill Lane household</h1>' in page
+    assert f'href="{family_url}/members/new"' in page
+    found = text(client.get("/families?q=mill+lane"))
+    assert f'href="{family_url}"' in found
+    from domain.audit.models import AuditEvent
+
+    with context(app, "pat") as ctx:
+        from sqlalchemy import select
+
+        actions = ctx.session.scalars(select(AuditEvent.action)).all()
+    assert "family.created" in actions
+
+
+def test_a_family_can_keep_another_systems_reference(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "pat")
+
+    added = post(client, "/families/new", {"name": "Kerr household", "reference": "lcs-48213"})
+
+    assert added.status_code == 302
+    assert "LCS-48213" in text(client.get(added.headers["Location"]))
+    for reference, message in (
+        ("LCS-48213", "A family with that reference exists"),
+        ("FAM-000001", "References starting FAM- are generated"),
+        ("a b", "Use 3 to 20 capital letters, digits or hyphens"),
+    ):
+        refused = post(client, "/families/new", {"name": "Another", "reference": reference})
+        assert refused.status_code == 200, reference
+        body = text(refused)
+        assert 'href="#reference"' in body, reference
+        assert message in body, reference
+        assert 'value="Another"' in body  # the answers are kept
+
+
+def test_adding_a_family_needs_a_name_csrf_and_a_writer(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "pat")
+    nameless = post(client, "/families/new", {"name": " "})
+    assert nameless.status_code == 200
+    assert 'href="#name"' in text(nameless)
+    assert "Enter a household name" in text(nameless)
+    assert client.post("/families/new", data={"name": "No token"}).status_code == 400
+    sign_in(app, client, "owen")  # a process owner reads families but does not add them
+    assert client.get("/families/new").status_code == 403
+    assert 'href="/families/new"' not in text(client.get("/families"))
+    with context(app, "pat") as ctx:
+        from domain.families import service as families
+
+        assert families.list_families(ctx) == []
+
+
 # --- the Think Family view ----------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from api.common.auth import requires_role
 from api.common.context import command_context
 from domain.context import Context
 from domain.db import unit_of_work
-from domain.errors import ValidationFailedError
+from domain.errors import ConflictError, ValidationFailedError
 from domain.families import codes, matching, policies
 from domain.families import ethnicity as ethnicity_service
 from domain.families import service as families
@@ -48,8 +48,56 @@ def family_list() -> str:
     query = request.args.get("q", "").strip()[:100]
     found = families.list_families(ctx, search=query or None, limit=SEARCH_LIMIT)
     return render_page(
-        "families/list.html", query=query, found=found, limit=SEARCH_LIMIT, name=forms.person_name
+        "families/list.html",
+        query=query,
+        found=found,
+        limit=SEARCH_LIMIT,
+        name=forms.person_name,
+        may_add=ctx.actor is None or ctx.actor.has_role(*policies.WRITERS),
     )
+
+
+@bp.route("/families/new", methods=["GET", "POST"])
+@requires_role(*policies.WRITERS)
+def add_family() -> tuple[str, int] | Response:
+    """Open a household record (search first: the families page links here)."""
+    ctx = command_context()
+    schema = forms.family_schema()
+    page = {
+        "title": "Add a family",
+        "back_url": url_for("pages_families.family_list"),
+        "button": "Add family",
+    }
+    if request.method == "GET":
+        return _render_family_form(page, schema, {}, [])
+    data, errors = check_submission(schema, request.form)
+    if not errors:
+        reference = str(data.get("reference") or "").strip().upper() or None
+        try:
+            with unit_of_work(ctx.session):
+                family = families.create_family(
+                    ctx, name=str(data["name"]).strip(), reference=reference
+                )
+                family_id, shown = family.id, family.reference
+            notify("success", f"Family {shown} was added: now add the people in it")
+            return redirect(url_for("pages_families.family_page", family_id=family_id))
+        except ValidationFailedError as exc:
+            errors = forms.field_errors(exc, forms.FAMILY_FIELDS, "name")
+        except ConflictError as exc:
+            errors = [FieldError("#/reference", "reference", str(exc).rstrip("."))]
+    return _render_family_form(page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _render_family_form(
+    template_values: dict[str, Any],
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    errors: Sequence[FieldError],
+    status: int = 200,
+) -> tuple[str, int]:
+    fields = build_fields(schema, values, errors)
+    page = render_page("families/family_form.html", fields=fields, errors=errors, **template_values)
+    return page, status
 
 
 @bp.get("/families/<int:family_id>")
