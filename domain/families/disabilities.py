@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import func, select
+
 from domain.audit import service as audit
 from domain.context import Context
 from domain.families import codes, policies
-from domain.families.models import DisabilityRecord, Person
+from domain.families.models import DisabilityRecord
 from domain.families.service import get_person, invalid
 
 
@@ -37,24 +39,32 @@ def record_disabilities(
     return record
 
 
-def current_disabilities(person: Person) -> DisabilityRecord | None:
-    """Return the person's current disability record, or None if never recorded."""
-    return person.disability_records[-1] if person.disability_records else None
-
-
-def disability_codes(person: Person) -> list[str] | None:
-    """Return the current codes, or None when not recorded."""
-    current = current_disabilities(person)
-    return list(current.codes) if current else None
+def current_codes(ctx: Context, person_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Return the current disability codes of each of these people that has a record."""
+    if not person_ids:
+        return {}
+    latest = (
+        select(func.max(DisabilityRecord.id))
+        .where(DisabilityRecord.person_id.in_(person_ids))
+        .group_by(DisabilityRecord.person_id)
+    )
+    rows = ctx.session.scalars(select(DisabilityRecord).where(DisabilityRecord.id.in_(latest)))
+    return {row.person_id: list(row.codes) for row in rows}
 
 
 def log_special_category_read(ctx: Context, person_ids: Iterable[int], *, via: str) -> None:
-    """Record that the actor was shown these people's ethnicity and disability."""
-    for person_id in person_ids:
-        audit.record(
-            ctx,
-            "person.special_category_viewed",
-            ("person", person_id),
-            fields=["ethnicity", "disability"],
-            via=via,
-        )
+    """Record that the actor was shown these people's ethnicity and disability (one batch)."""
+    ctx.session.flush()  # after the entries already made in this unit of work
+    audit.write(
+        ctx,
+        [
+            audit.entry(
+                ctx,
+                "person.special_category_viewed",
+                ("person", person_id),
+                fields=["ethnicity", "disability"],
+                via=via,
+            )
+            for person_id in person_ids
+        ],
+    )

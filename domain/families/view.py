@@ -13,7 +13,7 @@ from domain.audit import service as audit
 from domain.context import Context
 from domain.families import ages, codes, policies
 from domain.families.consent import list_consents, list_sharing_decisions
-from domain.families.disabilities import disability_codes, log_special_category_read
+from domain.families.disabilities import current_codes, log_special_category_read
 from domain.families.ethnicity import census_code, current_records
 from domain.families.history import ProcessView, TimelineEntry, instances_for, process_views
 from domain.families.history import timeline as family_timeline
@@ -136,7 +136,11 @@ def member_views(ctx: Context, people: Sequence[Person], *, special: bool) -> li
     relations = _relations(relationships_among(ctx, ids))
     others = _other_families(ctx, ids)
     ethnicity = current_records(ctx, ids) if special else {}
-    return [_member(p, today, relations, others, ethnicity, special=special) for p in people]
+    disabilities = current_codes(ctx, ids) if special else {}
+    return [
+        _member(p, today, relations, others, ethnicity, disabilities, special=special)
+        for p in people
+    ]
 
 
 def _member(
@@ -145,6 +149,7 @@ def _member(
     relations: dict[int, list[RelationView]],
     others: dict[int, list[int]],
     ethnicity: dict[int, EthnicityRecord],
+    disabilities: dict[int, list[str]],
     *,
     special: bool,
 ) -> MemberView:
@@ -163,7 +168,7 @@ def _member(
         if special
         else None,
         census_ethnicity=census_code(record) if special else None,
-        disabilities=disability_codes(person) if special else None,
+        disabilities=disabilities.get(person.id) if special else None,
     )
 
 

@@ -245,13 +245,13 @@ def test_unknown_person_is_not_found(ctx: Context) -> None:
 
 def test_disability_codes_follow_the_cin_rules(ctx: Context, family: Family) -> None:
     kid = add(ctx, family, "Kid", date(2014, 1, 1))
-    assert disabilities.disability_codes(kid) is None
+    assert disabilities.current_codes(ctx, [kid.id]) == {}
     disabilities.record_disabilities(ctx, person_id=kid.id, disability_codes=["NONE"])
     record = disabilities.record_disabilities(
         ctx, person_id=kid.id, disability_codes=["AUT", "COMM", "AUT"]
     )
     assert record.codes == ["AUT", "COMM"]
-    assert disabilities.disability_codes(kid) == ["AUT", "COMM"]
+    assert disabilities.current_codes(ctx, [kid.id]) == {kid.id: ["AUT", "COMM"]}
     for codes, pointer in (
         (["NONE", "MOB"], "#/codes"),  # rule 8790
         ([], "#/codes"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -203,6 +204,70 @@ def test_adding_a_family_needs_a_name_csrf_and_a_writer(app: Flask, client: Flas
 
 
 # --- the Think Family view ----------------------------------------------------------------
+
+
+def statements_sent(app: Flask, send: Any) -> int:
+    """How many SQL statements `send()` makes the app send."""
+    from sqlalchemy import event
+
+    from api.common.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def count(*_args: object) -> None:
+        sent.append("statement")
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        send()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_a_large_household_costs_the_family_view_no_more_statements(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Each member's disabilities and each special category read's audit row used to cost a
+    statement of its own, on the family page and in the API's family view alike."""
+    from domain.db import unit_of_work
+    from domain.families import disabilities
+    from tests.conftest import token_for
+
+    sign_in(app, client, "pat")
+    headers = token_for(app.test_client(), "pat")
+    page_counts, api_counts = [], []
+    for size in (2, 12):
+        family = make_family(app, "pat", f"Household of {size}")
+        for n in range(size):
+            person = add_person(app, "pat", family, f"Member{n}", born=date(2010, 1, 1 + n))
+            record_ethnicity(app, person, code="WBRI", source="self")
+            with context(app, "pat") as ctx, unit_of_work(ctx.session):
+                disabilities.record_disabilities(ctx, person_id=person, disability_codes=["NONE"])
+        seen: dict[str, Any] = {}
+
+        def page(family: int = family, seen: dict[str, Any] = seen) -> None:
+            seen["page"] = client.get(f"/families/{family}").status_code
+
+        def api(family: int = family, seen: dict[str, Any] = seen) -> None:
+            seen["api"] = client.get(f"/api/v1/families/{family}", headers=headers).json
+
+        page_counts.append(statements_sent(app, page))
+        api_counts.append(statements_sent(app, api))
+        assert seen["page"] == 200
+        assert [m["disabilities"] for m in seen["api"]["members"]] == [["NONE"]] * size
+    assert page_counts[0] == page_counts[1]
+    assert api_counts[0] == api_counts[1]
+
+    from sqlalchemy import select
+
+    from domain.audit.models import AuditEvent
+
+    with context(app, "pat") as ctx:
+        actions = ctx.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-13:] == ["family.viewed"] + ["person.special_category_viewed"] * 12
 
 
 def test_family_page_shows_members_under_5s_first(
