@@ -9,6 +9,7 @@ conflicting date of birth are offered, with their households, to be added instea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,13 @@ def possible_matches(
     given_name: str,
     family_name: str,
     date_of_birth: Any = None,
+    shown: bool = True,
 ) -> list[PossibleMatch]:
-    """People with this name and no other date of birth; each showing is audited (ids only).
+    """People with this name and no other date of birth.
 
     Someone recorded without a date of birth (or before they were born) may be anyone of
-    their name, so is offered whatever date is given.
+    their name, so is offered whatever date is given. The people found are audited as shown
+    (ids only) unless `shown` is False: then call `record_shown` if they are shown after all.
     """
     policies.ensure_can_read(ctx)
     compact = search_key(given_name, family_name).replace(" ", "")
@@ -82,10 +85,16 @@ def possible_matches(
         )
         for p in people
     ]
+    if shown:
+        record_shown(ctx, family_id, matches)
+    return matches
+
+
+def record_shown(ctx: Context, family_id: int, matches: Sequence[PossibleMatch]) -> None:
+    """Audit that these people were shown as possible matches (ids only)."""
     audit.record(
         ctx,
         "person.possible_matches_shown",
         ("family", family_id),
         person_ids=[m.person.id for m in matches],
     )
-    return matches

@@ -158,22 +158,24 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
     if errors:
         return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
     details = forms.person_details(data)
-    with unit_of_work(ctx.session):  # showing other households' people is audited
-        matches = matching.possible_matches(
-            ctx,
-            family_id=family.id,
-            given_name=details.given_name,
-            family_name=details.family_name,
-            date_of_birth=details.date_of_birth,
-        )
+    matches = matching.possible_matches(
+        ctx,
+        family_id=family.id,
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        shown=False,  # audited below only when the question shows them
+    )
     offered = ",".join(str(m.person.id) for m in matches)
     choice = request.form.get("match_choice", "")
     if matches and request.form.get("offered") != offered:
         # first asked, or the name or date changed since: ask (again) about these people
-        return _render_matches(page, schema, data, matches, offered, "", "")
+        return _render_matches(ctx, family.id, page, schema, data, matches, offered, "", "")
     if matches and not _valid_choice(choice, matches):
         message = "Say whether this is one of the people already recorded or someone new"
-        return _render_matches(page, schema, data, matches, offered, choice, message)
+        return _render_matches(
+            ctx, family.id, page, schema, data, matches, offered, choice, message
+        )
     relationships = [families.RelationshipInput(o, kind, holds) for o, kind, holds in chosen]
     try:
         with unit_of_work(ctx.session):
@@ -200,6 +202,8 @@ def _valid_choice(choice: str, matches: Sequence[matching.PossibleMatch]) -> boo
 
 
 def _render_matches(
+    ctx: Context,
+    family_id: int,
     page: dict[str, Any],
     schema: dict[str, Any],
     data: dict[str, Any],
@@ -209,6 +213,8 @@ def _render_matches(
     message: str,
 ) -> tuple[str, int]:
     """The form again, asking first whether the person is someone already recorded."""
+    with unit_of_work(ctx.session):  # showing other households' people is audited
+        matching.record_shown(ctx, family_id, matches)
     errors = [FieldError("#/match_choice", "match_choice", message)] if message else []
     values = {
         **page,
