@@ -144,6 +144,7 @@ def test_a_practitioner_adds_a_family_then_its_people(app: Flask, client: FlaskC
     assert 'href="/families/new"' in listing
     form = client.get("/families/new")
     assert form.status_code == 200
+    assert text(form).count('data-prevent-double-click="true"') == 1
     assert title(form) == "Add a family \N{EN DASH} ThinkFamily"
     assert 'name="csrf_token"' in text(form)
 
@@ -392,6 +393,7 @@ def test_add_a_person_with_relationships_without_javascript(
     form = client.get(url)
     assert form.status_code == 200
     page = text(form)
+    assert page.count('data-prevent-double-click="true"') == 1
     assert title(form) == "Add a person to the family \N{EN DASH} ThinkFamily"
     assert 'name="csrf_token"' in page
     assert 'name="date_of_birth-day"' in page

@@ -224,6 +224,7 @@ def test_end_to_end_without_javascript(app: Flask, client: FlaskClient) -> None:
     assert 'href="/start/web_test">Web test</a>' in page
     picker = client.get(f"/start/web_test?q={reference}")
     page = html(client.get(picker.headers["Location"]))
+    assert page.count('data-prevent-double-click="true"') == 1  # a second click starts nothing
     data = fill(page, "/start/web_test")
     data["urgency"] = ["urgent"]
     started = client.post("/start/web_test", data=data)

@@ -126,6 +126,7 @@ def test_task_page_shows_the_task_and_form(client: FlaskClient, world: dict[str,
     assert "Ben Jones (age not known)" in page
     assert f'value="{world["people"][0]}"' in page
     assert 'action="/tasks/1/claim"' in page
+    assert page.count('data-prevent-double-click="true"') == 2  # complete, and claim
     assert response.headers["Cache-Control"] == "no-store"
 
 
