@@ -168,6 +168,88 @@ def test_a_practitioner_adds_a_family_then_its_people(app: Flask, client: FlaskC
     assert "family.created" in actions
 
 
+def test_an_add_family_form_sent_twice_adds_one_family(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "pat")
+    token = re.search(r'name="form_token" value="([^"]+)"', text(client.get("/families/new")))
+    assert token is not None
+    form = {"name": "Resent household", "form_token": token.group(1)}
+
+    first = post(client, "/families/new", form)
+    again = post(client, "/families/new", form)
+
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "This form had been sent already" in text(client.get(again.headers["Location"]))
+    with context(app, "pat") as ctx:
+        from domain.families import service as families
+
+        assert len(families.list_families(ctx, search="resent household")) == 1
+
+
+def test_an_add_person_form_sent_twice_adds_one_person(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/families/{smiths.family}/members/new"
+    token = re.search(r'name="form_token" value="([^"]+)"', text(client.get(url)))
+    assert token is not None
+    form = {"given_name": "Resent", "family_name": "Smith", "sex": "M", "is_child": "adult"}
+    form["form_token"] = token.group(1)
+
+    first = post(client, url, form)
+    again = post(client, url, form)
+
+    assert first.status_code == again.status_code == 302
+    assert len(people_named(app, "resent")) == 1
+
+
+def test_a_form_sent_twice_at_once_records_once(app: Flask) -> None:
+    """Two sendings of one form at the same moment: one family, and both see it."""
+    from tests.api.test_races import at_once
+
+    clients = []
+    for _ in range(2):
+        c = app.test_client()
+        sign_in(app, c, "pat")
+        clients.append(c)
+    token = re.search(r'name="form_token" value="([^"]+)"', text(clients[0].get("/families/new")))
+    assert token is not None
+    form = {"name": "Twice at once", "form_token": token.group(1)}
+
+    responses = at_once(app, lambda _c, n: post(clients[n], "/families/new", form), 2)
+
+    assert [r.status_code for r in responses] == [302, 302]
+    assert responses[0].headers["Location"] == responses[1].headers["Location"]
+    with context(app, "pat") as ctx:
+        from domain.families import service as families
+
+        assert len(families.list_families(ctx, search="twice at once")) == 1
+
+
+def test_a_token_is_one_persons_and_a_made_up_one_guards_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    sign_in(app, client, "pat")
+    form = {"name": "Shared token household", "form_token": "x" * 32}
+    first = post(client, "/families/new", form)
+    other = app.test_client()
+    make_user(app, "tia", ["practitioner"])
+    sign_in(app, other, "tia")
+    second = post(other, "/families/new", form)  # someone else's form: recorded as theirs
+    assert second.status_code == 302
+    assert second.headers["Location"] != first.headers["Location"]
+    with context(app, "pat") as ctx:
+        from domain.families import service as families
+
+        assert len(families.list_families(ctx, search="shared token household")) == 2
+    for bad in ("", "short", "<script>" * 8):
+        sent = post(client, "/families/new", {"name": f"Bad token {len(bad)}", "form_token": bad})
+        assert sent.status_code == 302
+    with context(app, "pat") as ctx:
+        from domain.families import service as families
+
+        assert len(families.list_families(ctx, search="bad token")) == 3
+
+
 def test_a_family_can_keep_another_systems_reference(app: Flask, client: FlaskClient) -> None:
     sign_in(app, client, "pat")
 

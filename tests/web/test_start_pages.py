@@ -325,3 +325,38 @@ def test_every_shipped_start_form_works_without_javascript(
     location = response.headers["Location"]
     follow = client.get(location)
     assert follow.status_code in (200, 404)  # /instances/<id> belongs to the instance pages
+
+
+def test_a_start_form_sent_twice_starts_one_case(app: Flask, client: FlaskClient) -> None:
+    """Clicked again on a slow day, or resent after a timeout: the second sending is shown
+    the case the first started, and nothing is recorded twice."""
+    from sqlalchemy import func, select
+
+    from api.common.extensions import db
+    from domain.processes.models import ProcessInstance
+
+    make_agency(app, "csc", "childrens_social_care", "Northshire Children's Services")
+    make_user(app, "sam", ["practitioner"])
+    deploy_web_test(app)
+    family_id, _people = family(app, ("Ava", "Jones", date(2022, 5, 1)))
+    sign_in(client, "sam")
+    page = html(client.get(f"/start/web_test?family_id={family_id}"))
+    data = fill(page, "/start/web_test")
+    data["urgency"] = ["urgent"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", data["form_token"][0])
+
+    first = client.post("/start/web_test", data=data)
+    again = client.post("/start/web_test", data=data)
+
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "This form had been sent already" in html(client.get(again.headers["Location"]))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ProcessInstance.id))) == 1
+        db.session.remove()
+    fresh = fill(html(client.get(f"/start/web_test?family_id={family_id}")), "/start/web_test")
+    assert fresh["form_token"] != data["form_token"]  # a new form starts a new case
+    fresh["urgency"] = ["urgent"]
+    assert (
+        client.post("/start/web_test", data=fresh).headers["Location"] != first.headers["Location"]
+    )

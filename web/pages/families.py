@@ -22,7 +22,8 @@ from domain.families import view as family_view
 from domain.families.models import Person
 from domain.forms import FieldError
 from domain.lanes import PRACTITIONER, TEAM_MANAGER
-from web import ethnicity_form
+from domain.submissions import service as submissions
+from web import ethnicity_form, resend
 from web import people_forms as forms
 from web.formrender import build_fields, check_submission
 from web.pages.session import notify
@@ -71,6 +72,10 @@ def add_family() -> tuple[str, int] | Response:
     if request.method == "GET":
         return _render_family_form(page, schema, {}, [])
     data, errors = check_submission(schema, request.form)
+    token = resend.sent_token()
+    earlier = resend.earlier_result(ctx, token)
+    if earlier is not None:  # sent twice: the first sending added the family
+        return earlier
     if not errors:
         reference = str(data.get("reference") or "").strip().upper() or None
         try:
@@ -79,10 +84,14 @@ def add_family() -> tuple[str, int] | Response:
                     ctx, name=str(data["name"]).strip(), reference=reference
                 )
                 family_id, shown = family.id, family.reference
+                result = url_for("pages_families.family_page", family_id=family_id)
+                submissions.record(ctx, token, result)
             notify("success", f"Family {shown} was added: now add the people in it")
-            return redirect(url_for("pages_families.family_page", family_id=family_id))
+            return redirect(result)
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.FAMILY_FIELDS, "name")
+        except submissions.AlreadySentError:  # sent twice at once: the other sending added it
+            return resend.earlier_result(ctx, token) or redirect(page["back_url"])
         except ConflictError as exc:
             errors = [FieldError("#/reference", "reference", str(exc).rstrip("."))]
     return _render_family_form(page, schema, data, errors, FORM_ERROR_STATUS)
@@ -155,6 +164,10 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, others)
+    token = resend.sent_token()
+    earlier = resend.earlier_result(ctx, token)
+    if earlier is not None:  # sent twice: the first sending added the person
+        return earlier
     if errors:
         return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
     details = forms.person_details(data)
@@ -177,6 +190,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
             ctx, family.id, page, schema, data, matches, offered, choice, message
         )
     relationships = [families.RelationshipInput(o, kind, holds) for o, kind, holds in chosen]
+    result = url_for("pages_families.family_page", family_id=family.id)
     try:
         with unit_of_work(ctx.session):
             if matches and choice != "new":
@@ -189,10 +203,13 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
                     ctx, family_id=family.id, person=details, relationships=relationships
                 )
                 message = f"{forms.person_name(person)} was added to the family"
+            submissions.record(ctx, token, result)
         notify("success", message)
-        return redirect(url_for("pages_families.family_page", family_id=family.id))
+        return redirect(result)
     except ValidationFailedError as exc:
         errors = forms.member_errors(exc, chosen)
+    except submissions.AlreadySentError:  # sent twice at once: the other sending added them
+        return resend.earlier_result(ctx, token) or redirect(result)
     return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
 
 

@@ -52,6 +52,7 @@ from engine.workdays import WorkingCalendar
 from web import dates
 from web.csrf import CSRFError, init_csrf, rotate_csrf_token
 from web.nav import nav_items
+from web.resend import form_token
 
 bp = Blueprint("pages_session", __name__)
 log = logging.getLogger("thinkfamily.web")
@@ -183,6 +184,7 @@ def setup(app: Flask) -> None:
     app.jinja_env.filters["uk_datetime"] = dates.uk_datetime
     app.jinja_env.filters["iso_date"] = dates.iso_date
     app.jinja_env.globals["due_tag"] = due_tag_now
+    app.jinja_env.globals["form_token"] = form_token
     app.after_request(_no_store)
     _install_error_pages(app)
 

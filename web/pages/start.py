@@ -32,6 +32,8 @@ from domain.processes import instances as instance_queries
 from domain.processes import tasks as task_service
 from domain.processes.choices import dynamic_choices
 from domain.processes.models import ProcessInstance, ProcessVersion
+from domain.submissions import service as submissions
+from web import resend
 from web.formrender import build_fields, check_submission
 from web.pages.inbox import process_title
 from web.pages.session import notify, page_context, require_role
@@ -280,6 +282,10 @@ def start_form(process_key: str) -> ResponseReturnValue:
         data[SUBJECTS_KEY] = [int(v) for v in chosen]
     if parent is not None:
         data["parent_reference"] = parent.reference or ""
+    token = resend.sent_token()
+    earlier = resend.earlier_result(ctx, token)
+    if earlier is not None:  # sent twice: the case was started by the first sending
+        return earlier
     try:
         with unit_of_work(ctx.session):
             instance = runtime.start_process(
@@ -289,21 +295,26 @@ def start_form(process_key: str) -> ResponseReturnValue:
                 parent_instance_id=parent.id if parent else None,
             )
             instance_id, reference = instance.id, instance.reference
+            result = f"/instances/{instance_id}"
+            for task in instance_queries.ready_tasks(ctx, instance_id):
+                if task_service.can_work(actor, task):
+                    result = f"/tasks/{task.id}"
+                    break
+            submissions.record(ctx, token, result)
     except errors.ValidationFailedError as exc:
         found = errors_from(exc, schema or {})
         return _render_form(
             ctx, version, schema, shown, family, parent, data, chosen, found, choices
         )
+    except submissions.AlreadySentError:  # sent twice at once: the other sending started it
+        return resend.earlier_result(ctx, token) or redirect("/tasks")
     notify(
         "success",
         f"{process_title(version.definition)} started: {reference}",
         href=f"/instances/{instance_id}",
         link_text=f"View case {reference}",
     )
-    for task in instance_queries.ready_tasks(ctx, instance_id):
-        if task_service.can_work(actor, task):
-            return redirect(f"/tasks/{task.id}")
-    return redirect(f"/instances/{instance_id}")
+    return redirect(result)
 
 
 def _family_problems(
