@@ -44,12 +44,12 @@ def usable(token: str | None) -> str | None:
     return token if token and _TOKEN.fullmatch(token) else None
 
 
-def result_of(ctx: Context, token: str | None) -> str | None:
-    """Where the first sending of this user's form with `token` shows its result, if any."""
+def earlier(ctx: Context, token: str | None) -> FormSubmission | None:
+    """The first sending of this user's form (or request) with `token`, if any."""
     if token is None or ctx.actor is None:
         return None
     return ctx.session.scalar(
-        select(FormSubmission.result_path).where(
+        select(FormSubmission).where(
             FormSubmission.token == token,
             FormSubmission.user_id == ctx.actor.user_id,
             FormSubmission.created_at >= ctx.now() - KEPT_FOR,
@@ -57,7 +57,15 @@ def result_of(ctx: Context, token: str | None) -> str | None:
     )
 
 
-def record(ctx: Context, token: str | None, result_path: str) -> None:
+def result_of(ctx: Context, token: str | None) -> str | None:
+    """Where the first sending of this user's form with `token` shows its result, if any."""
+    found = earlier(ctx, token)
+    return found.result_path if found is not None else None
+
+
+def record(
+    ctx: Context, token: str | None, result_path: str, fingerprint: str | None = None
+) -> None:
     """Record the form as sent, in the caller's unit of work (AlreadySentError if it was)."""
     if token is None or ctx.actor is None:
         return
@@ -65,7 +73,11 @@ def record(ctx: Context, token: str | None, result_path: str) -> None:
     ctx.session.execute(delete(FormSubmission).where(FormSubmission.created_at < now - KEPT_FOR))
     ctx.session.add(
         FormSubmission(
-            token=token, user_id=ctx.actor.user_id, result_path=result_path, created_at=now
+            token=token,
+            user_id=ctx.actor.user_id,
+            result_path=result_path,
+            fingerprint=fingerprint,
+            created_at=now,
         )
     )
     with first_writer_wins(AlreadySentError(None)):

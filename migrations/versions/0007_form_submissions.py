@@ -6,7 +6,8 @@ Create Date: 2026-11-28 00:50:00.000000
 
 A second click on a slow day, or a form resent after a timeout, started a second case or
 added a family or person twice. Forms that record something now carry a one-time token;
-`form_submissions` keeps each token with its result for a day.
+`form_submissions` keeps each token with its result for a day. API clients get the same
+with an `Idempotency-Key` header on a start.
 """
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ def upgrade():
         sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("result_path", sa.String(length=300), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("token", "user_id"),

@@ -346,3 +346,73 @@ def test_role_check_comes_before_validation(
                 path, method=method.upper(), json=body, headers=basic.headers(who)
             )
             assert_problem(response, 403, code="forbidden")
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------------
+
+
+def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+def test_a_start_resent_with_its_key_starts_one_case(
+    client: FlaskClient, basic: People, clock: Any
+) -> None:
+    body = {"process_key": "basic", "data": {"child_ref": "C-1"}}
+    pat = basic.headers("pat")
+
+    first = client.post(INSTANCES, json=body, headers=keyed(pat, "start-7f3a-C-1"))
+    again = client.post(INSTANCES, json=body, headers=keyed(pat, "start-7f3a-C-1"))
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert json_of(again)["id"] == json_of(first)["id"]
+    assert json_of(again)["ready_tasks"] == json_of(first)["ready_tasks"]
+    listed = client.get(INSTANCES, headers=pat)
+    assert [i["id"] for i in json_of(listed)] == [json_of(first)["id"]]
+
+    # another person's key is theirs; a new key is a new case; a day later the key is free
+    val = client.post(INSTANCES, json=body, headers=keyed(basic.headers("val"), "start-7f3a-C-1"))
+    fresh = client.post(INSTANCES, json=body, headers=keyed(pat, "start-other"))
+    assert len({json_of(r)["id"] for r in (first, val, fresh)}) == 3
+    clock.advance(days=1, seconds=1)
+    later = client.post(INSTANCES, json=body, headers=keyed(token_again(client), "start-7f3a-C-1"))
+    assert later.status_code == 201
+    assert "Idempotent-Replayed" not in later.headers
+
+
+def token_again(client: FlaskClient) -> dict[str, str]:
+    """pat signs in again (tokens last 12 hours on the app's clock)."""
+    from tests.conftest import token_for
+
+    return token_for(client, "pat")
+
+
+def test_a_key_reused_for_another_start_or_malformed_is_refused(
+    client: FlaskClient, basic: People
+) -> None:
+    pat = basic.headers("pat")
+    body = {"process_key": "basic", "data": {"child_ref": "C-1"}}
+    assert client.post(INSTANCES, json=body, headers=keyed(pat, "k-1")).status_code == 201
+
+    other = {"process_key": "basic", "data": {"child_ref": "C-2"}}
+    reused = client.post(INSTANCES, json=other, headers=keyed(pat, "k-1"))
+    assert pointers(assert_problem(reused, 422)) == ["#/Idempotency-Key"]
+    for bad in ("has space", "x" * 256, ""):
+        refused = client.post(INSTANCES, json=other, headers=keyed(pat, bad))
+        assert pointers(assert_problem(refused, 422)) == ["#/Idempotency-Key"]
+    assert len(json_of(client.get(INSTANCES, headers=pat))) == 1
+
+
+def test_ten_starts_with_one_key_at_once_start_one_case(app: Any, basic: People) -> None:
+    from tests.api.test_races import at_once
+
+    pat = keyed(basic.headers("pat"), "same-moment")
+    body = {"process_key": "basic", "data": {"child_ref": "C-1"}}
+
+    responses = at_once(app, lambda c, _n: c.post(INSTANCES, json=body, headers=pat), 10)
+
+    assert [r.status_code for r in responses] == [201] * 10
+    assert len({json_of(r)["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 9

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from typing import Any
 
+from flask import jsonify, request
+from flask.wrappers import Response
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.common.auth import requires_role
 from api.common.context import command_context
 from api.common.problems import errors_under
 from api.rest.common import Blueprint, Id, Offset, StrictSchema, UserTaskSchema
+from domain import errors
+from domain.context import Context
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PRACTITIONER, PROCESS_OWNER, TEAM_MANAGER
 from domain.processes import instances as instance_queries
 from domain.processes import runtime
 from domain.processes.models import ProcessInstance
+from domain.submissions import service as submissions
 
 bp = Blueprint(
     "instances", __name__, url_prefix="/process-instances", description="Process instances"
@@ -107,18 +115,89 @@ class TerminateSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
+
+
 @bp.post("")
 @requires_role(PRACTITIONER, TEAM_MANAGER)
 @bp.arguments(StartSchema)
 @bp.response(201, InstanceSchema)
-def start_instance(payload: dict[str, Any]) -> ProcessInstance:
+@bp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": IDEMPOTENCY_KEY,
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "A key of your choosing, new for each case you mean to start. "
+            "Resending the same request with the same key within a day (after a timeout, "
+            "say) starts nothing: the answer is the case the first sending started, with "
+            "`Idempotent-Replayed: true`. The same key with another body is a 422.",
+        }
+    ]
+)
+def start_instance(payload: dict[str, Any]) -> ProcessInstance | Response:
     """Start a process; it runs to its first wait state in this request."""
     ctx = command_context()
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None:
+        return _start_once(ctx, key, payload)
     with unit_of_work(ctx.session, keep_loaded=True), errors_under("#/data"):
         instance = runtime.start_process(
             ctx, process_key=payload["process_key"], data=payload["data"]
         )
     return instance
+
+
+def _start_once(ctx: Context, key: str, payload: dict[str, Any]) -> ProcessInstance | Response:
+    """Start a process unless this key started one already (then answer with that case)."""
+    if not _KEY.fullmatch(key):
+        raise errors.ValidationFailedError(
+            "The request is not valid.",
+            [{"pointer": f"#/{IDEMPOTENCY_KEY}", "detail": "Use 1 to 255 printable characters."}],
+        )
+    token = hashlib.sha256(key.encode()).hexdigest()
+    sent = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    fingerprint = hashlib.sha256(sent.encode()).hexdigest()
+    try:
+        replay = _replay(ctx, token, fingerprint)
+        if replay is not None:
+            return replay
+        with unit_of_work(ctx.session, keep_loaded=True), errors_under("#/data"):
+            instance = runtime.start_process(
+                ctx, process_key=payload["process_key"], data=payload["data"]
+            )
+            submissions.record(ctx, token, f"/api/v1/process-instances/{instance.id}", fingerprint)
+    except submissions.AlreadySentError:  # the same key at the same moment: the other won
+        replay = _replay(ctx, token, fingerprint)
+        if replay is None:  # pragma: no cover - the winner's row is committed before ours fails
+            raise
+        return replay
+    return instance
+
+
+def _replay(ctx: Context, token: str, fingerprint: str) -> Response | None:
+    """The case an earlier request with this key started, answered as that request was."""
+    earlier = submissions.earlier(ctx, token)
+    if earlier is None:
+        return None
+    if earlier.fingerprint != fingerprint:
+        raise errors.ValidationFailedError(
+            "The request is not valid.",
+            [
+                {
+                    "pointer": f"#/{IDEMPOTENCY_KEY}",
+                    "detail": "This key started a case with another request: use a new key.",
+                }
+            ],
+        )
+    instance_id = int(earlier.result_path.rsplit("/", 1)[1])
+    body = InstanceSchema().dump(runtime.get_instance(ctx, instance_id))
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.get("")
