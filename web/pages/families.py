@@ -104,9 +104,9 @@ def _render_family_form(
     errors: Sequence[FieldError],
     status: int = 200,
 ) -> tuple[str, int]:
-    fields = build_fields(schema, values, errors)
-    page = render_page("families/family_form.html", fields=fields, errors=errors, **template_values)
-    return page, status
+    return _render_form(
+        "families/family_form.html", template_values, schema, values, errors, status
+    )
 
 
 @bp.get("/families/<int:family_id>")
@@ -140,9 +140,22 @@ def _render_person_form(
     errors: Sequence[FieldError],
     status: int = 200,
 ) -> tuple[str, int]:
+    return _render_form(
+        "families/person_form.html", template_values, schema, values, errors, status
+    )
+
+
+def _render_form(
+    template: str,
+    template_values: dict[str, Any],
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    errors: Sequence[FieldError],
+    status: int,
+) -> tuple[str, int]:
+    """A form page: its questions built from `schema`, with `values` and `errors` shown."""
     fields = build_fields(schema, values, errors)
-    page = render_page("families/person_form.html", fields=fields, errors=errors, **template_values)
-    return page, status
+    return render_page(template, fields=fields, errors=errors, **template_values), status
 
 
 @bp.route("/families/<int:family_id>/members/new", methods=["GET", "POST"])
