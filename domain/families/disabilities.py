@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
-
 from domain.audit import service as audit
 from domain.context import Context
 from domain.families import codes, policies
 from domain.families.models import DisabilityRecord
-from domain.families.service import get_person, invalid
+from domain.families.service import get_person, invalid, latest_per_person
 
 
 def record_disabilities(
@@ -41,15 +39,8 @@ def record_disabilities(
 
 def current_codes(ctx: Context, person_ids: Sequence[int]) -> dict[int, list[str]]:
     """Return the current disability codes of each of these people that has a record."""
-    if not person_ids:
-        return {}
-    latest = (
-        select(func.max(DisabilityRecord.id))
-        .where(DisabilityRecord.person_id.in_(person_ids))
-        .group_by(DisabilityRecord.person_id)
-    )
-    rows = ctx.session.scalars(select(DisabilityRecord).where(DisabilityRecord.id.in_(latest)))
-    return {row.person_id: list(row.codes) for row in rows}
+    latest = latest_per_person(ctx, DisabilityRecord, person_ids)
+    return {person_id: list(row.codes) for person_id, row in latest.items()}
 
 
 def log_special_category_read(ctx: Context, person_ids: Iterable[int], *, via: str) -> None:

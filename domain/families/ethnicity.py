@@ -14,7 +14,7 @@ from domain.audit import service as audit
 from domain.context import Context
 from domain.families import codes, policies
 from domain.families.models import EthnicityRecord, Person
-from domain.families.service import get_person, invalid
+from domain.families.service import get_person, invalid, latest_per_person
 
 
 def record_ethnicity(
@@ -137,15 +137,7 @@ def census_ethnicity(person: Person) -> str:
 
 def current_records(ctx: Context, person_ids: Sequence[int]) -> dict[int, EthnicityRecord]:
     """Return the current ethnicity record of each of these people that has one."""
-    if not person_ids:
-        return {}
-    latest = (
-        select(func.max(EthnicityRecord.id))
-        .where(EthnicityRecord.person_id.in_(person_ids))
-        .group_by(EthnicityRecord.person_id)
-    )
-    rows = ctx.session.scalars(select(EthnicityRecord).where(EthnicityRecord.id.in_(latest)))
-    return {row.person_id: row for row in rows}
+    return latest_per_person(ctx, EthnicityRecord, person_ids)
 
 
 def data_quality_counts(ctx: Context) -> dict[str, int]:

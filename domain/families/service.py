@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, and_, exists, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
@@ -17,7 +17,14 @@ from domain.db import first_writer_wins
 from domain.families import codes, policies
 from domain.families.ages import local_today
 from domain.families.matching import unbroken
-from domain.families.models import Family, FamilyMembership, Person, PersonRelationship
+from domain.families.models import (
+    DisabilityRecord,
+    EthnicityRecord,
+    Family,
+    FamilyMembership,
+    Person,
+    PersonRelationship,
+)
 from domain.families.names import search_key, search_words
 
 REFERENCE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{2,19}")
@@ -126,6 +133,22 @@ def list_families(
         )
     query = query.order_by(Family.id.desc()).limit(limit).offset(offset)
     return ctx.session.scalars(query).all()
+
+
+Record = TypeVar("Record", EthnicityRecord, DisabilityRecord)
+
+
+def latest_per_person(
+    ctx: Context, model: type[Record], person_ids: Sequence[int]
+) -> dict[int, Record]:
+    """Each person's newest record of a kind kept as history (the current one), in one query."""
+    if not person_ids:
+        return {}
+    latest = (
+        select(func.max(model.id)).where(model.person_id.in_(person_ids)).group_by(model.person_id)
+    )
+    rows = ctx.session.scalars(select(model).where(model.id.in_(latest)))
+    return {row.person_id: row for row in rows}
 
 
 def members_of(ctx: Context, family_id: int) -> list[Person]:

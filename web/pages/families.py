@@ -33,6 +33,7 @@ bp = Blueprint("pages_families", __name__)
 
 FORM_ERROR_STATUS = 200  # as the task pages: the form is shown again with its errors
 SEARCH_LIMIT = 50
+FAMILY_FORM = "families/family_form.html"
 START_LINKS = (
     ("referral", "Make a referral"),
     ("mdt_meeting", "Arrange a multi-agency meeting"),
@@ -70,7 +71,7 @@ def add_family() -> tuple[str, int] | Response:
         "button": "Add family",
     }
     if request.method == "GET":
-        return _render_family_form(page, schema, {}, [])
+        return _render_form(FAMILY_FORM, page, schema, {}, [])
     data, errors = check_submission(schema, request.form)
     token = resend.sent_token()
     earlier = resend.earlier_result(ctx, token)
@@ -94,19 +95,7 @@ def add_family() -> tuple[str, int] | Response:
             return resend.earlier_result(ctx, token) or redirect(page["back_url"])
         except ConflictError as exc:
             errors = [FieldError("#/reference", "reference", str(exc).rstrip("."))]
-    return _render_family_form(page, schema, data, errors, FORM_ERROR_STATUS)
-
-
-def _render_family_form(
-    template_values: dict[str, Any],
-    schema: dict[str, Any],
-    values: dict[str, Any],
-    errors: Sequence[FieldError],
-    status: int = 200,
-) -> tuple[str, int]:
-    return _render_form(
-        "families/family_form.html", template_values, schema, values, errors, status
-    )
+    return _render_form(FAMILY_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 @bp.get("/families/<int:family_id>")
@@ -151,7 +140,7 @@ def _render_form(
     schema: dict[str, Any],
     values: dict[str, Any],
     errors: Sequence[FieldError],
-    status: int,
+    status: int = 200,
 ) -> tuple[str, int]:
     """A form page: its questions built from `schema`, with `values` and `errors` shown."""
     fields = build_fields(schema, values, errors)
