@@ -34,6 +34,7 @@ bp = Blueprint("pages_families", __name__)
 FORM_ERROR_STATUS = 200  # as the task pages: the form is shown again with its errors
 SEARCH_LIMIT = 50
 FAMILY_FORM = "families/family_form.html"
+PERSON_FORM = "families/person_form.html"
 START_LINKS = (
     ("referral", "Make a referral"),
     ("mdt_meeting", "Arrange a multi-agency meeting"),
@@ -122,18 +123,6 @@ def family_page(family_id: int) -> str:
         )
 
 
-def _render_person_form(
-    template_values: dict[str, Any],
-    schema: dict[str, Any],
-    values: dict[str, Any],
-    errors: Sequence[FieldError],
-    status: int = 200,
-) -> tuple[str, int]:
-    return _render_form(
-        "families/person_form.html", template_values, schema, values, errors, status
-    )
-
-
 def _render_form(
     template: str,
     template_values: dict[str, Any],
@@ -162,7 +151,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
         "button": "Add person",
     }
     if request.method == "GET":
-        return _render_person_form(page, schema, {}, [])
+        return _render_form(PERSON_FORM, page, schema, {}, [])
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, others)
@@ -171,7 +160,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
     if earlier is not None:  # sent twice: the first sending added the person
         return earlier
     if errors:
-        return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+        return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
     details = forms.person_details(data)
     matches = matching.possible_matches(
         ctx,
@@ -212,7 +201,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
         errors = forms.member_errors(exc, chosen)
     except submissions.AlreadySentError:  # sent twice at once: the other sending added them
         return resend.earlier_result(ctx, token) or redirect(result)
-    return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+    return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _valid_choice(choice: str, matches: Sequence[matching.PossibleMatch]) -> bool:
@@ -244,7 +233,7 @@ def _render_matches(
         "name": forms.person_name,
         "button": "Continue",
     }
-    return _render_person_form(values, schema, data, errors, FORM_ERROR_STATUS)
+    return _render_form(PERSON_FORM, values, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _family_of(memberships: Sequence[int]) -> int | None:
@@ -289,7 +278,7 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
         "unchanged_since": request.form.get("unchanged_since") or person.updated_at.isoformat(),
     }
     if request.method == "GET":
-        return _render_person_form(page, schema, forms.person_values(person), [])
+        return _render_form(PERSON_FORM, page, schema, forms.person_values(person), [])
     since = _instant(request.form.get("unchanged_since"))
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
@@ -310,7 +299,7 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
             return redirect(back)
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.PERSON_FIELDS, "given_name")
-    return _render_person_form(page, schema, data, errors, FORM_ERROR_STATUS)
+    return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _instant(value: str | None) -> datetime | None:
