@@ -15,6 +15,7 @@ from typing import Any
 from domain.db import record_id
 from domain.errors import ValidationFailedError
 from domain.families import codes
+from domain.families.history import TimelineEntry
 from domain.families.models import Person
 from domain.families.service import PersonDetails
 from domain.forms import FieldError
@@ -44,6 +45,50 @@ RELATIONSHIP_LABELS: dict[str, str] = {
     codes.HALF_SIBLING: "Half-sibling",
     codes.STEP_SIBLING: "Step-sibling",
 }
+
+
+DETAIL_LABELS: dict[str, str] = {
+    "given_name": "first name",
+    "family_name": "last name",
+    "sex": "sex",
+    "date_of_birth": "date of birth",
+    "expected_date_of_birth": "expected date of birth",
+    "is_child": "child or adult",
+}
+"""How each person detail reads when the timeline says which ones changed."""
+
+CONSENT_STATUS_LABELS: dict[str, str] = {
+    codes.CONSENT_GIVEN: "given",
+    codes.CONSENT_REFUSED: "refused",
+    codes.CONSENT_NOT_SOUGHT: "not sought",
+}
+
+TIMELINE_SHOW_LABELS: dict[str, str] = {
+    "all": "Everything",
+    "processes": "Processes and tasks",
+    "records": "Changes to the family record",
+}
+"""The timeline's filters (keys of `history.TIMELINE_SHOWS`), as the family page offers them."""
+
+
+def timeline_text(entry: TimelineEntry, people: Mapping[int, Person]) -> str:
+    """What a timeline entry says: what happened, and to whom, by name."""
+
+    def name(person_id: int) -> str:
+        person = people.get(person_id)
+        return person_name(person) if person is not None else "a person"
+
+    if entry.person_id is None:
+        if entry.action == "family.consent_recorded" and entry.status in CONSENT_STATUS_LABELS:
+            return f"{entry.title}: {CONSENT_STATUS_LABELS[entry.status]}"
+        return entry.title
+    if entry.other_person_id is not None and entry.relationship:
+        label = relationship_label(entry.relationship).lower()
+        return f"{entry.title}: {name(entry.person_id)} is {name(entry.other_person_id)}'s {label}"
+    if entry.changed:
+        changed = ", ".join(DETAIL_LABELS.get(f, f.replace("_", " ")) for f in entry.changed)
+        return f"{entry.title}: {name(entry.person_id)} ({changed})"
+    return f"{entry.title}: {name(entry.person_id)}"
 
 
 def person_name(person: Person) -> str:

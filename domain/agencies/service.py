@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
@@ -18,6 +18,15 @@ def list_agencies(ctx: Context) -> Sequence[Agency]:
     return ctx.session.scalars(
         select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
     ).all()
+
+
+def names_by_id(ctx: Context, agency_ids: Iterable[int | None]) -> dict[int, str]:
+    """Map agency ids to names (one query)."""
+    ids = sorted({i for i in agency_ids if i is not None})
+    if not ids:
+        return {}
+    rows = ctx.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids)))
+    return {agency_id: name for agency_id, name in rows}
 
 
 def find_agency(ctx: Context, code: str) -> Agency | None:

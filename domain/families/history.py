@@ -14,7 +14,26 @@ from domain.processes.models import HumanTask, ProcessInstance
 
 OPEN_STATUSES = frozenset({"active", "incident"})
 PROCESS_ACTIONS = ("process.started", "process.completed", "process.terminated", "task.completed")
-TIMELINE_LIMIT = 200
+TIMELINE_PAGE = 50
+"""Entries on one page of the timeline; older ones are a page further on, never left out."""
+RECORD_ACTIONS = (
+    "family.created",
+    "family.member_added",
+    "family.consent_recorded",
+    "family.consent_withdrawn",
+    "family.information_sharing_recorded",
+    "person.created",
+    "person.updated",
+    "person.relationship_added",
+    "person.ethnicity_recorded",
+    "person.disabilities_recorded",
+)
+TIMELINE_SHOWS: dict[str, tuple[str, ...]] = {
+    "all": (*RECORD_ACTIONS, *PROCESS_ACTIONS),
+    "processes": PROCESS_ACTIONS,
+    "records": RECORD_ACTIONS,
+}
+"""What a timeline can show: everything, the processes and their tasks, or the family record."""
 TITLES = {
     "family.created": "Family record opened",
     "family.member_added": "Member added to the household",
@@ -52,8 +71,15 @@ class ProcessView:
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
-    """Something that happened to the family, a member or one of their processes."""
+    """Something that happened to the family, a member or one of their processes.
 
+    `person_id` is the person it happened to (a member added, a relationship's first person,
+    a person whose details changed); `other_person_id` and `relationship` say how a recorded
+    relationship reads: `person_id` is `relationship` of `other_person_id`. `changed` names
+    the details changed, never their values. `actor_id` and `agency_id` say who did it.
+    """
+
+    id: int
     at: datetime
     action: str
     title: str
@@ -61,6 +87,23 @@ class TimelineEntry:
     subject_id: str
     instance_id: int | None
     reference: str | None
+    person_id: int | None
+    other_person_id: int | None
+    relationship: str | None
+    changed: tuple[str, ...]
+    status: str | None
+    actor_id: int | None
+    agency_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    """One page of the timeline, newest first; `older_than` continues it (None at the end)."""
+
+    entries: tuple[TimelineEntry, ...]
+    show: str
+    before: int | None
+    older_than: int | None
 
 
 def _mentions_any(ctx: Context, person_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -131,8 +174,19 @@ def timeline(
     family_id: int,
     person_ids: Sequence[int],
     instances: Sequence[ProcessInstance],
-) -> list[TimelineEntry]:
-    """Return family, member and process events, newest first (reads are not events)."""
+    show: str = "all",
+    before: int | None = None,
+    limit: int | None = None,
+) -> TimelinePage:
+    """Return a page of family, member and process events, newest first (reads are not events).
+
+    `show` is a key of TIMELINE_SHOWS; `limit` defaults to TIMELINE_PAGE. `before` is an
+    entry's id: the page then starts with the entry that comes after it, so paging on from
+    `older_than` reaches every entry once.
+    """
+    if show not in TIMELINE_SHOWS:
+        raise ValueError(f"unknown timeline filter {show!r}")
+    limit = TIMELINE_PAGE if limit is None else limit
     references = {i.id: i.reference for i in instances}
     titles = {i.id: i.version.definition.title for i in instances}
     condition = or_(
@@ -143,19 +197,35 @@ def timeline(
         ),
         and_(AuditEvent.instance_id.in_(list(references)), AuditEvent.action.in_(PROCESS_ACTIONS)),
     )
-    query = (
-        select(AuditEvent)
-        .where(condition, AuditEvent.action.in_([*TITLES, "task.completed"]))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(TIMELINE_LIMIT)
-    )
+    query = select(AuditEvent).where(condition, AuditEvent.action.in_(TIMELINE_SHOWS[show]))
+    if before is not None:
+        mark = select(AuditEvent.at).where(AuditEvent.id == before).scalar_subquery()
+        query = query.where(
+            or_(AuditEvent.at < mark, and_(AuditEvent.at == mark, AuditEvent.id < before))
+        )
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1)
     events = ctx.session.scalars(query).all()
+    more = len(events) > limit
+    events = events[:limit]
     task_ids = [int(e.subject_id) for e in events if e.action == "task.completed"]
-    rows = ctx.session.execute(
-        select(HumanTask.id, HumanTask.title).where(HumanTask.id.in_(task_ids))
+    task_titles: dict[int, str] = {}
+    if task_ids:
+        rows = ctx.session.execute(
+            select(HumanTask.id, HumanTask.title).where(HumanTask.id.in_(task_ids))
+        )
+        task_titles = {task_id: title for task_id, title in rows}
+    return TimelinePage(
+        entries=tuple(_entry(e, references, titles, task_titles) for e in events),
+        show=show,
+        before=before,
+        older_than=events[-1].id if more else None,
     )
-    task_titles = {task_id: title for task_id, title in rows}
-    return [_entry(e, references, titles, task_titles) for e in events]
+
+
+def people_named(page: TimelinePage) -> set[int]:
+    """Every person a page's entries name."""
+    named = {e.person_id for e in page.entries} | {e.other_person_id for e in page.entries}
+    return {p for p in named if p is not None}
 
 
 def _entry(
@@ -170,7 +240,17 @@ def _entry(
         title = f"{titles[event.instance_id]} {TITLES[event.action]}"
     else:
         title = TITLES[event.action]
+    details = event.details or {}
+    person_id = other_id = None
+    if event.subject_type == "person":
+        person_id = int(event.subject_id)
+        other_id = _int_or_none(details.get("related_person_id"))
+    elif event.action == "family.member_added":
+        person_id = _int_or_none(details.get("person_id"))
+    changed = details.get("fields") if event.action == "person.updated" else None
+    status = details.get("status") if event.action == "family.consent_recorded" else None
     return TimelineEntry(
+        id=event.id,
         at=event.at,
         action=event.action,
         title=title,
@@ -178,4 +258,15 @@ def _entry(
         subject_id=event.subject_id,
         instance_id=event.instance_id,
         reference=references.get(event.instance_id) if event.instance_id else None,
+        person_id=person_id,
+        other_person_id=other_id,
+        relationship=details.get("kind") if other_id is not None else None,
+        changed=tuple(str(f) for f in changed) if isinstance(changed, list) else (),
+        status=status if isinstance(status, str) else None,
+        actor_id=event.actor_id,
+        agency_id=event.actor_agency_id,
     )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

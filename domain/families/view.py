@@ -9,13 +9,20 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain.agencies import service as agencies_service
 from domain.audit import service as audit
 from domain.context import Context
 from domain.families import ages, codes, policies
 from domain.families.consent import list_consents, list_sharing_decisions
 from domain.families.disabilities import current_codes, log_special_category_read
 from domain.families.ethnicity import census_code, current_records
-from domain.families.history import ProcessView, TimelineEntry, instances_for, process_views
+from domain.families.history import (
+    ProcessView,
+    TimelinePage,
+    instances_for,
+    people_named,
+    process_views,
+)
 from domain.families.history import timeline as family_timeline
 from domain.families.models import (
     ConsentRecord,
@@ -27,6 +34,7 @@ from domain.families.models import (
     PersonRelationship,
 )
 from domain.families.service import get_family, get_person, members_of, relationships_among
+from domain.users import service as users_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +75,19 @@ class FamilyView:
     family: Family
     members: tuple[MemberView, ...]
     processes: tuple[ProcessView, ...]
-    timeline: tuple[TimelineEntry, ...]
+    timeline: TimelinePage
     consents: tuple[ConsentRecord, ...]
     sharing_decisions: tuple[InformationSharingDecision, ...]
     special_category_visible: bool
 
 
-def get_family_view(ctx: Context, family_id: int) -> FamilyView:
-    """Build the Think Family view, logging the access (and any special category read)."""
+def get_family_view(
+    ctx: Context, family_id: int, *, show: str = "all", before: int | None = None
+) -> FamilyView:
+    """Build the Think Family view, logging the access (and any special category read).
+
+    `show` and `before` choose the page of the timeline (see `history.timeline`).
+    """
     family = get_family(ctx, family_id)
     people = members_of(ctx, family.id)
     ids = [p.id for p in people]
@@ -88,12 +101,51 @@ def get_family_view(ctx: Context, family_id: int) -> FamilyView:
         family=family,
         members=tuple(members),
         processes=tuple(process_views(ctx, instances)),
-        timeline=tuple(
-            family_timeline(ctx, family_id=family.id, person_ids=ids, instances=instances)
+        timeline=family_timeline(
+            ctx, family_id=family.id, person_ids=ids, instances=instances, show=show, before=before
         ),
         consents=tuple(list_consents(ctx, family.id)),
         sharing_decisions=tuple(list_sharing_decisions(ctx, family.id)),
         special_category_visible=special,
+    )
+
+
+def get_timeline(
+    ctx: Context, family_id: int, *, show: str = "all", before: int | None = None
+) -> TimelinePage:
+    """One page of a household's timeline alone (the read is audited as a view of the family)."""
+    family = get_family(ctx, family_id)
+    ids = [p.id for p in members_of(ctx, family.id)]
+    instances = instances_for(ctx, family_id=family.id, person_ids=ids)
+    audit.record(ctx, "family.viewed", ("family", family.id), via="timeline")
+    return family_timeline(
+        ctx, family_id=family.id, person_ids=ids, instances=instances, show=show, before=before
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineNames:
+    """Who a timeline page names: people (members or not), users and agencies, by id."""
+
+    people: dict[int, Person]
+    users: dict[int, str]
+    agencies: dict[int, str]
+
+
+def timeline_names(
+    ctx: Context, page: TimelinePage, members: Sequence[Person] = ()
+) -> TimelineNames:
+    """Look up everyone a timeline page names, at most three queries (members are known)."""
+    people = {p.id: p for p in members}
+    missing = sorted(people_named(page) - set(people))
+    if missing:
+        people.update(
+            (p.id, p) for p in ctx.session.scalars(select(Person).where(Person.id.in_(missing)))
+        )
+    return TimelineNames(
+        people=people,
+        users=users_service.display_names(ctx, (e.actor_id for e in page.entries)),
+        agencies=agencies_service.names_by_id(ctx, (e.agency_id for e in page.entries)),
     )
 
 

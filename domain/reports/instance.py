@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from domain.agencies.models import Agency
+from domain.agencies import service as agencies_service
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.context import Context
 from domain.processes.models import HumanTask, ProcessInstance
-from domain.users.models import User
+from domain.users import service as users_service
 
 ACTION_LABELS = {
     "process.started": "Process started",
@@ -90,23 +90,6 @@ def status_json(instance: ProcessInstance) -> dict[str, Any]:
     }
 
 
-def display_names(ctx: Context, user_ids: Iterable[int | None]) -> dict[int, str]:
-    """Map user ids to display names."""
-    ids = sorted({i for i in user_ids if i is not None})
-    if not ids:
-        return {}
-    rows = ctx.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows}
-
-
-def _agency_names(ctx: Context, agency_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = sorted({i for i in agency_ids if i is not None})
-    if not ids:
-        return {}
-    rows = ctx.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids)))
-    return {agency_id: name for agency_id, name in rows}
-
-
 def _task_titles(ctx: Context, events: Sequence[AuditEvent]) -> dict[str, str]:
     ids = [int(e.subject_id) for e in events if e.subject_type == "human_task"]
     if not ids:
@@ -127,8 +110,8 @@ def _details(details: dict[str, Any] | None) -> str:
 def audit_trail(ctx: Context, instance_id: int) -> list[AuditLine]:
     """Return the instance's audit events, oldest first, with people's display names."""
     events = audit.list_for_instance(ctx, instance_id)
-    names = display_names(ctx, (e.actor_id for e in events))
-    agencies = _agency_names(ctx, (e.actor_agency_id for e in events))
+    names = users_service.display_names(ctx, (e.actor_id for e in events))
+    agencies = agencies_service.names_by_id(ctx, (e.actor_agency_id for e in events))
     tasks = _task_titles(ctx, events)
     lines = []
     for event in events:
@@ -154,7 +137,7 @@ def timeline(ctx: Context, instance: ProcessInstance) -> list[TimelineItem]:
     events = [
         e for e in audit.list_for_instance(ctx, instance.id) if e.action in TIMELINE_ACTIONS_ALL
     ]
-    names = display_names(ctx, (e.actor_id for e in events))
+    names = users_service.display_names(ctx, (e.actor_id for e in events))
     tasks = _task_titles(ctx, events)
     items = []
     for event in events:

@@ -30,6 +30,15 @@ _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 TOKEN_LIFETIME = timedelta(hours=12)
 
 
+def display_names(ctx: Context, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Map user ids to display names (one query)."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    rows = ctx.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 def actor_of(user: User) -> Actor:
     """Build the actor for a signed-in user."""
     return Actor(

@@ -752,3 +752,87 @@ def test_consent_not_sought_and_information_sharing(
     assert [c["status"] for c in view["consents"]] == ["not_sought", "given"]
     titles = {e["title"] for e in view["timeline"]}
     assert {"Consent recorded", "Information-sharing decision recorded"} <= titles
+
+
+def test_the_timeline_pages_on_to_every_entry_and_filters(
+    app: Flask,
+    client: FlaskClient,
+    tokens: Tokens,
+    family: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from domain.families import history
+
+    address = f"{API}/families/{family['family']}/timeline"
+    status, whole = call(client, "get", address, tokens["sw"])
+    assert status == 200
+    assert whole["older_than"] is None
+    assert whole["show"] == "all"
+    every = [e["id"] for e in whole["entries"]]
+    assert len(every) > 4
+    related = [e for e in whole["entries"] if e["action"] == "person.relationship_added"]
+    assert [(e["person_id"], e["relationship"], e["other_person_id"]) for e in related] == [
+        (family["mum"], "parent", family["kid"])
+    ]
+    consent = next(e for e in whole["entries"] if e["action"] == "family.consent_recorded")
+    assert consent["status"] == "given"
+    assert all(e["actor_id"] and e["agency_id"] for e in whole["entries"])
+
+    monkeypatch.setattr(history, "TIMELINE_PAGE", 2)
+    status, view = call(client, "get", f"{API}/families/{family['family']}", tokens["sw"])
+    assert [e["id"] for e in view["timeline"]] == every[:2]
+    assert view["timeline_older_than"] == every[1]
+    seen: list[int] = []
+    before = None
+    while True:
+        query = f"?before={before}" if before else ""
+        status, page = call(client, "get", address + query, tokens["tm"])
+        assert status == 200
+        assert len(page["entries"]) <= 2
+        seen += [e["id"] for e in page["entries"]]
+        before = page["older_than"]
+        if before is None:
+            break
+    assert seen == every
+
+    monkeypatch.setattr(history, "TIMELINE_PAGE", 50)
+    records = call(client, "get", address + "?show=records", tokens["owner"])[1]["entries"]
+    assert [e["id"] for e in records] == every  # no process has been started
+    assert call(client, "get", address + "?show=processes", tokens["sw"])[1]["entries"] == []
+
+    with app.app_context():
+        session = base_context(None).session
+        reads = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "family.viewed",
+                AuditEvent.subject_id == str(family["family"]),
+            )
+        ).all()
+    assert sum(1 for r in reads if r.details.get("via") == "timeline") >= 4
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?show=reads", "show"),
+        ("?before=abc", "before"),
+        ("?before=0", "before"),
+        ("?before=99999999999999999999", "before"),
+        ("?page=2", "page"),
+    ],
+)
+def test_a_bad_timeline_query_is_a_422_naming_the_parameter(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int], query: str, field: str
+) -> None:
+    response = client.get(
+        f"{API}/families/{family['family']}/timeline{query}", headers=tokens["sw"]
+    )
+    body = assert_problem(response, 422)
+    assert [e["pointer"] for e in body["errors"]] == [f"#/{field}"]
+
+
+def test_the_timeline_needs_a_token_and_a_family(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int]
+) -> None:
+    assert_problem(client.get(f"{API}/families/{family['family']}/timeline"), 401)
+    assert_problem(client.get(f"{API}/families/999999/timeline", headers=tokens["sw"]), 404)

@@ -100,6 +100,19 @@ def test_practitioner_pages_have_no_axe_violations(
     check(page, "add family after a submit with errors", found)
     goto(page, f"/families/{family_id}", "family page")
     check(page, "family page", found)
+    # a household whose timeline runs to more than one page: its filters and pages
+    goto(page, f"/families/{live_server.family_id('DEMO-0001')}", "family page, long timeline")
+    pages = page.get_by_role("navigation", name="Timeline pages")
+    pages.get_by_role("link", name="Older entries").click()
+    expect(pages.get_by_role("link", name="Newest entries")).to_be_visible()
+    snap(page, "family page: older timeline entries")
+    check(page, "family page: older timeline entries", found)
+    page.get_by_role("navigation", name="What the timeline shows").get_by_role(
+        "link", name="Processes and tasks"
+    ).click()
+    expect(page.locator('[aria-current="page"]', has_text="Processes and tasks")).to_be_visible()
+    snap(page, "family page: the timeline's processes and tasks")
+    check(page, "family page: the timeline's processes and tasks", found)
     edit_url = page.get_by_role("link", name="Change details").first.get_attribute("href")
     ethnicity_url = page.get_by_role("link", name="Record ethnicity").first.get_attribute("href")
     assert edit_url

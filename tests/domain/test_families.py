@@ -16,7 +16,7 @@ from api.common.context import base_context
 from domain import errors
 from domain.audit.models import AuditEvent
 from domain.context import Context
-from domain.families import ages, consent, ethnicity, view
+from domain.families import ages, consent, ethnicity, history, view
 from domain.families import service as families
 from domain.families.models import Person, PersonRelationship
 from domain.families.service import PersonDetails, RelationshipInput
@@ -509,7 +509,7 @@ def test_timeline_is_newest_first_with_titles_and_leaves_out_reads(
     runtime.complete_task(ctx, task_id=task.id, data={})
     clock.advance(minutes=1)
     view.get_family_view(ctx, family.id)
-    entries = view.get_family_view(ctx, family.id).timeline
+    entries = view.get_family_view(ctx, family.id).timeline.entries
     assert [e.at for e in entries] == sorted((e.at for e in entries), reverse=True)
     titles = [e.title for e in entries]
     assert titles[0] == "Completed: Visit the family"
@@ -518,6 +518,150 @@ def test_timeline_is_newest_first_with_titles_and_leaves_out_reads(
     assert "Family record opened" in titles
     assert not any("viewed" in e.action for e in entries)
     assert all(e.reference == instance.reference for e in entries if e.instance_id)
+
+
+def _busy_family(ctx: Context) -> tuple[int, list[Person]]:
+    """A household whose record has many entries, most of them written in the same instant."""
+    family = families.create_family(ctx)
+    mum = families.add_member(ctx, family_id=family.id, person=adult("Mum"))
+    kids = [
+        families.add_member(
+            ctx,
+            family_id=family.id,
+            person=child(f"Kid{n}", date(2015 + n, 1, 1)),
+            relationships=[RelationshipInput(mum.id, "child", True)],
+        )
+        for n in range(5)
+    ]
+    return family.id, [mum, *kids]
+
+
+def _every_page(ctx: Context, family_id: int, show: str, limit: int) -> list[list[int]]:
+    ids = [p.id for p in families.members_of(ctx, family_id)]
+    found = history.instances_for(ctx, family_id=family_id, person_ids=ids)
+    pages: list[list[int]] = []
+    before = None
+    while True:
+        page = history.timeline(
+            ctx,
+            family_id=family_id,
+            person_ids=ids,
+            instances=found,
+            show=show,
+            before=before,
+            limit=limit,
+        )
+        pages.append([e.id for e in page.entries])
+        if page.older_than is None:
+            return pages
+        assert page.older_than == page.entries[-1].id
+        before = page.older_than
+
+
+@pytest.mark.parametrize("show", ["all", "processes", "records"])
+def test_timeline_pages_reach_every_entry_once_newest_first(ctx: Context, show: str) -> None:
+    _deploy_check(ctx)
+    family_id, people = _busy_family(ctx)
+    for person in people[1:5]:
+        started = runtime.start_process(
+            ctx, process_key="family_check", data={"subject_person_ids": [person.id]}
+        )
+        if person.id % 2:
+            (task,) = instances.ready_tasks(ctx, started.id)
+            runtime.complete_task(ctx, task_id=task.id, data={})
+    whole = _every_page(ctx, family_id, show, limit=10_000)
+    assert len(whole) == 1
+    expected = whole[0]
+    assert len(expected) > 3  # more than one page of three
+    pages = _every_page(ctx, family_id, show, limit=3)
+    assert all(len(p) == 3 for p in pages[:-1])
+    assert 1 <= len(pages[-1]) <= 3
+    assert [i for p in pages for i in p] == expected  # each once, in the same order
+    rows = {e.id: e for e in ctx.session.scalars(select(AuditEvent))}
+    order = [(rows[i].at, i) for i in expected]
+    assert order == sorted(order, reverse=True)
+    actions = {rows[i].action for i in expected}
+    assert actions <= set(history.TIMELINE_SHOWS[show])
+
+
+def test_the_family_view_pages_on_past_one_page_of_timeline(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family_id, _ = _busy_family(ctx)
+    monkeypatch.setattr(history, "TIMELINE_PAGE", 4)
+    first = view.get_family_view(ctx, family_id).timeline
+    assert len(first.entries) == 4
+    assert first.older_than == first.entries[-1].id
+    second = view.get_family_view(ctx, family_id, before=first.older_than).timeline
+    assert second.before == first.older_than
+    assert not {e.id for e in first.entries} & {e.id for e in second.entries}
+    assert second.entries[0].at <= first.entries[-1].at
+
+
+def test_timeline_filters_split_processes_from_record_changes(ctx: Context) -> None:
+    _deploy_check(ctx)
+    family_id, people = _busy_family(ctx)
+    instance = runtime.start_process(
+        ctx, process_key="family_check", data={"subject_person_ids": [people[1].id]}
+    )
+    (task,) = instances.ready_tasks(ctx, instance.id)
+    runtime.complete_task(ctx, task_id=task.id, data={})
+    every = {e.id for e in view.get_family_view(ctx, family_id).timeline.entries}
+    processes = view.get_family_view(ctx, family_id, show="processes").timeline.entries
+    records = view.get_family_view(ctx, family_id, show="records").timeline.entries
+    assert {e.action for e in processes} == {"process.started", "task.completed"}
+    assert all(e.instance_id == instance.id for e in processes)
+    assert {e.action for e in records} >= {
+        "family.created",
+        "person.created",
+        "family.member_added",
+    }
+    assert not {e.action for e in records} & set(history.PROCESS_ACTIONS)
+    assert {e.id for e in processes} | {e.id for e in records} == every
+    with pytest.raises(ValueError, match="unknown timeline filter"):
+        view.get_family_view(ctx, family_id, show="reads")
+
+
+def test_timeline_entries_say_to_whom_how_related_what_changed_and_who_did_it(
+    ctx: Context,
+) -> None:
+    family_id, (mum, kid, *_) = _busy_family(ctx)
+    families.update_person(ctx, person_id=kid.id, changes={"given_name": "Kit", "sex": "F"})
+    consent.record_consent(
+        ctx,
+        family_id=family_id,
+        scope="taf",
+        status="refused",
+        given_by_person_id=mum.id,
+        obtained_on=date(2026, 12, 18),
+        method="verbal",
+    )
+    entries = view.get_family_view(ctx, family_id).timeline.entries
+    by_action: dict[str, list[history.TimelineEntry]] = {}
+    for entry in entries:
+        by_action.setdefault(entry.action, []).append(entry)
+    (changed,) = by_action["person.updated"]
+    assert (changed.person_id, changed.changed) == (kid.id, ("given_name", "sex"))
+    related = [e for e in by_action["person.relationship_added"] if e.other_person_id == kid.id]
+    assert [(e.person_id, e.relationship) for e in related] == [(mum.id, "parent")]
+    added = {e.person_id for e in by_action["family.member_added"]}
+    assert {mum.id, kid.id} <= added
+    (refused,) = by_action["family.consent_recorded"]
+    assert (refused.status, refused.person_id) == ("refused", None)
+    assert ctx.actor is not None
+    assert {(e.actor_id, e.agency_id) for e in entries} == {
+        (ctx.actor.user_id, ctx.actor.agency_id)
+    }
+    named = view.timeline_names(ctx, view.get_family_view(ctx, family_id).timeline)
+    assert {mum.id, kid.id} <= set(named.people)
+    assert set(named.users) == {ctx.actor.user_id}
+    assert set(named.agencies) == {ctx.actor.agency_id}
+
+
+def test_a_timeline_page_after_an_unknown_entry_is_empty(ctx: Context) -> None:
+    family_id, _ = _busy_family(ctx)
+    page = view.get_family_view(ctx, family_id, before=2_000_000_000).timeline
+    assert (page.entries, page.older_than) == ((), None)
 
 
 def test_consent_given_refused_not_sought_and_withdrawn(ctx: Context) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -443,6 +444,100 @@ def test_every_process_of_the_family_with_next_due(
     assert "Completed" in table
     assert "Friday 18 December 2026" in table
     assert "Overdue" in table
+
+
+def timeline_items(body: str) -> list[str]:
+    """The timeline's entries as text, newest first."""
+    section = body.split('id="timeline"', 1)[1]
+    items = re.findall(r'<li class="tf-timeline__item">(.*?)</li>', section, re.S)
+    words = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
+    return [html.unescape(w).replace(" ,", ",") for w in words]
+
+
+def test_the_timeline_says_who_it_happened_to_how_and_by_whom(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    from domain.db import unit_of_work
+    from domain.families import service as families
+
+    with context(app, "pat") as ctx, unit_of_work(ctx.session):
+        families.update_person(
+            ctx, person_id=smiths.bo, changes={"date_of_birth": date(2024, 3, 8)}
+        )
+    sign_in(app, client, "pat")
+
+    items = timeline_items(text(client.get(f"/families/{smiths.family}")))
+
+    by = "by Pat, csc"
+    assert items[0].startswith("Person details changed: Bo Smith (date of birth) ")
+    assert any(
+        i.startswith("Relationship recorded: Jane Smith is Amy Smith's parent ") for i in items
+    )
+    assert any(i.startswith("Member added to the household: Baby Smith ") for i in items)
+    assert any(i.startswith("Person record created: Amy Smith ") for i in items)
+    assert items[-1].startswith("Family record opened ")
+    assert all(i.endswith(by) for i in items)
+
+
+def test_the_timeline_pages_on_to_every_older_entry(
+    app: Flask, client: FlaskClient, smiths: Household, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.families import history
+
+    sign_in(app, client, "pat")
+    every = timeline_items(text(client.get(f"/families/{smiths.family}")))
+    assert len(every) > 7
+    monkeypatch.setattr(history, "TIMELINE_PAGE", 3)
+
+    seen: list[str] = []
+    address = f"/families/{smiths.family}"
+    pages = 0
+    while True:
+        body = text(client.get(address))
+        pages += 1
+        items = timeline_items(body)
+        assert len(items) == 3 or "Older entries</span>" not in body
+        seen += items
+        if pages > 1:
+            assert f'href="/families/{smiths.family}#timeline"' in body  # the newest
+        found = re.search(r'href="([^"]*before=\d+[^"]*)"[^>]*rel="next"', body)
+        if found is None:
+            break
+        address = found.group(1).replace("&amp;", "&")
+    assert pages == -(-len(every) // 3)
+    assert seen == every
+
+
+def test_the_timeline_shows_processes_or_record_changes_alone(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    from domain.db import unit_of_work
+    from domain.processes import runtime
+    from tests.web.test_session_pages import deploy_web_test
+
+    deploy_web_test(app)
+    with context(app, "pat") as ctx, unit_of_work(ctx.session):
+        answers = {"urgency": "routine", "route": "general", "other_agency": "csc"}
+        runtime.start_process(
+            ctx,
+            process_key="web_test",
+            data={"family_id": smiths.family, "subject_person_ids": [smiths.amy], **answers},
+        )
+    sign_in(app, client, "pat")
+    every = timeline_items(text(client.get(f"/families/{smiths.family}")))
+
+    body = text(client.get(f"/families/{smiths.family}?show=processes"))
+    processes = timeline_items(body)
+    assert '<strong aria-current="page">Processes and tasks</strong>' in body
+    assert len(processes) == 1
+    assert "started" in processes[0]
+    records = timeline_items(text(client.get(f"/families/{smiths.family}?show=records")))
+    assert "started" not in " ".join(records)
+    assert sorted(processes + records) == sorted(every)
+    for hand_made in ("?show=reads", "?before=abc", "?before=-1&show="):
+        response = client.get(f"/families/{smiths.family}{hand_made}")
+        assert response.status_code == 200, hand_made
+        assert timeline_items(text(response)) == every or "before=-1" in hand_made
 
 
 def test_process_owners_read_families_without_special_category_data(

@@ -19,6 +19,7 @@ from domain.families import codes, matching, policies
 from domain.families import ethnicity as ethnicity_service
 from domain.families import service as families
 from domain.families import view as family_view
+from domain.families.history import TIMELINE_SHOWS
 from domain.families.models import Person
 from domain.forms import FieldError
 from domain.lanes import PRACTITIONER, TEAM_MANAGER
@@ -104,9 +105,14 @@ def add_family() -> tuple[str, int] | Response:
 def family_page(family_id: int) -> str:
     """The Think Family view of a household."""
     ctx = command_context()
+    show = request.args.get("show", "all")
+    if show not in TIMELINE_SHOWS:  # a hand-made address: show the whole timeline
+        show = "all"
+    before = request.args.get("before", type=int)
     with unit_of_work(ctx.session):  # the view writes the access (and special category) log
-        view = family_view.get_family_view(ctx, family_id)
-        names = {m.person.id: forms.person_name(m.person) for m in view.members}
+        view = family_view.get_family_view(ctx, family_id, show=show, before=before)
+        members = [m.person for m in view.members]
+        names = {person.id: forms.person_name(person) for person in members}
         may_write = ctx.actor is None or ctx.actor.has_role(*policies.WRITERS)
         return render_page(
             "families/family.html",
@@ -120,6 +126,9 @@ def family_page(family_id: int) -> str:
             ethnicity_labels=codes.ETHNICITY_CODES,
             ons=codes.ONS_2021,
             source_labels=ethnicity_form.SOURCE_LABELS,
+            timeline_shows=forms.TIMELINE_SHOW_LABELS,
+            timeline_names=family_view.timeline_names(ctx, view.timeline, members),
+            timeline_text=forms.timeline_text,
         )
 
 

@@ -17,6 +17,7 @@ from domain.processes import instances as instance_queries
 from domain.processes import runtime
 from domain.reports import instance as instance_report
 from domain.reports.access import TERMINATE_ROLES, may_terminate
+from domain.users import service as users_service
 from web.pages.session import notify
 from web.reports import render_page
 
@@ -32,7 +33,7 @@ def _page(instance_id: int, **extra: Any) -> str:
     instance = runtime.get_instance(ctx, instance_id)
     version = instance.version
     tasks = instance_queries.ready_tasks(ctx, instance.id)
-    claimers = instance_report.display_names(ctx, (t.claimed_by for t in tasks))
+    claimers = users_service.display_names(ctx, (t.claimed_by for t in tasks))
     return render_page(
         "instances/instance.html",
         instance=instance,

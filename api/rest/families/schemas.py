@@ -10,6 +10,7 @@ from api.rest.common import Flag, Id, Offset, StrictSchema
 from domain.context import Actor
 from domain.families import codes, policies
 from domain.families.ethnicity import census_code, ethnicity_history
+from domain.families.history import TIMELINE_SHOWS
 from domain.families.models import Family
 
 NAME = validate.Length(min=1, max=100)
@@ -46,6 +47,23 @@ class MatchQuerySchema(StrictSchema):
     given_name = fields.String(required=True, validate=NAME)
     family_name = fields.String(required=True, validate=NAME)
     date_of_birth = fields.Date(load_default=None)
+
+
+class TimelineQuerySchema(StrictSchema):
+    """Which page of the timeline: what it shows, and the entry it continues after."""
+
+    show = fields.String(
+        load_default="all",
+        validate=validate.OneOf(sorted(TIMELINE_SHOWS)),
+        metadata={
+            "description": "`all`, `processes` (processes and their tasks) or `records` "
+            "(changes to the family record)."
+        },
+    )
+    before = Id(
+        load_default=None,
+        metadata={"description": "An entry's id (a page's `older_than`): the entries after it."},
+    )
 
 
 class PersonCreateSchema(StrictSchema):
@@ -309,8 +327,13 @@ class ProcessViewSchema(Schema):
 
 
 class TimelineEntrySchema(Schema):
-    """A timeline entry: ids and titles only."""
+    """A timeline entry: ids, codes and titles only.
 
+    `person_id` is the person it happened to; for a recorded relationship, `person_id` is
+    `relationship` of `other_person_id`. `changed` names the details changed, not their values.
+    """
+
+    id = fields.Integer()
     at = fields.DateTime()
     action = fields.String()
     title = fields.String()
@@ -318,6 +341,22 @@ class TimelineEntrySchema(Schema):
     subject_id = fields.String()
     instance_id = fields.Integer(allow_none=True)
     reference = fields.String(allow_none=True)
+    person_id = fields.Integer(allow_none=True)
+    other_person_id = fields.Integer(allow_none=True)
+    relationship = fields.String(allow_none=True)
+    changed = fields.List(fields.String())
+    status = fields.String(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    agency_id = fields.Integer(allow_none=True)
+
+
+class TimelinePageSchema(Schema):
+    """A page of the timeline, newest first. Ask again with `before` = `older_than` for the
+    next; `older_than` is null on the last page."""
+
+    entries = fields.List(fields.Nested(TimelineEntrySchema))
+    show = fields.String()
+    older_than = fields.Integer(allow_none=True)
 
 
 class ConsentSchema(Schema):
@@ -365,7 +404,12 @@ class FamilyViewSchema(Schema):
     special_category_visible = fields.Boolean()
     members = fields.List(fields.Nested(MemberSchema))
     processes = fields.List(fields.Nested(ProcessViewSchema))
-    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    timeline = fields.List(
+        fields.Nested(TimelineEntrySchema),
+        attribute="timeline.entries",
+        metadata={"description": "The newest page of the timeline (`/timeline` pages on)."},
+    )
+    timeline_older_than = fields.Integer(allow_none=True, attribute="timeline.older_than")
     consents = fields.List(fields.Nested(ConsentSchema))
     information_sharing = fields.List(
         fields.Nested(SharingDecisionSchema), attribute="sharing_decisions"

@@ -69,6 +69,24 @@ def get_family(family_id: int) -> Response:
     return jsonify(body)
 
 
+@bp.get("/families/<int:family_id>/timeline")
+@requires_role(*READERS)
+@bp.arguments(schemas.TimelineQuerySchema, location="query", unknown=RAISE)
+@bp.response(200, schemas.TimelinePageSchema)
+def get_timeline(query: dict[str, Any], family_id: int) -> Response:
+    """A page of the household's timeline, newest first: what happened to the family, its
+    members and their processes, and who did it (ids). Reads are not entries.
+
+    Page on with `before` set to the last page's `older_than` until it is null; every entry
+    comes once. The read is audited as a view of the family.
+    """
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        page = view.get_timeline(ctx, family_id, show=query["show"], before=query["before"])
+        body = schemas.TimelinePageSchema().dump(page)
+    return jsonify(body)
+
+
 @bp.post("/families/<int:family_id>/members")
 @requires_role(*WRITERS)
 @bp.arguments(schemas.MemberCreateSchema)
