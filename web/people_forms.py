@@ -137,6 +137,37 @@ def family_schema() -> dict[str, Any]:
     }
 
 
+LEFT_FIELDS = {"left_on": "left_on", "reason": "reason"}
+"""Domain pointer names that are questions of the "has left the household" form."""
+
+
+def left_schema() -> dict[str, Any]:
+    """The form recording that a member has left the household: when and, optionally, why."""
+    return {
+        "$schema": DIALECT,
+        "type": "object",
+        "title": "Left the household",
+        "properties": {
+            "left_on": {
+                **_date_question(
+                    "When did they leave?",
+                    "For example, 27 3 2026. If you do not know the day, enter the first of the "
+                    "month.",
+                ),
+                "x-error-messages": {"required": "Enter the day they left"},
+            },
+            "reason": {
+                "type": "string",
+                "title": "Why did they leave? (optional)",
+                "description": "For example, moved to live with their father, or the "
+                "relationship ended.",
+                "maxLength": 200,
+            },
+        },
+        "required": ["left_on"],
+    }
+
+
 def person_schema(others: Sequence[Person] = ()) -> dict[str, Any]:
     """The add or edit person form; `others` are the members to ask a relationship to."""
     properties: dict[str, Any] = {

@@ -19,6 +19,8 @@ TIMELINE_PAGE = 50
 RECORD_ACTIONS = (
     "family.created",
     "family.member_added",
+    "family.member_left",
+    "family.member_returned",
     "family.consent_recorded",
     "family.consent_withdrawn",
     "family.information_sharing_recorded",
@@ -28,6 +30,8 @@ RECORD_ACTIONS = (
     "person.ethnicity_recorded",
     "person.disabilities_recorded",
 )
+MEMBER_ACTIONS = frozenset({"family.member_added", "family.member_left", "family.member_returned"})
+"""Family events about one member, whose id is in the details."""
 TIMELINE_SHOWS: dict[str, tuple[str, ...]] = {
     "all": (*RECORD_ACTIONS, *PROCESS_ACTIONS),
     "processes": PROCESS_ACTIONS,
@@ -37,6 +41,8 @@ TIMELINE_SHOWS: dict[str, tuple[str, ...]] = {
 TITLES = {
     "family.created": "Family record opened",
     "family.member_added": "Member added to the household",
+    "family.member_left": "Left the household",
+    "family.member_returned": "Back living in the household",
     "family.consent_recorded": "Consent recorded",
     "family.consent_withdrawn": "Consent withdrawn",
     "family.information_sharing_recorded": "Information-sharing decision recorded",
@@ -245,7 +251,7 @@ def _entry(
     if event.subject_type == "person":
         person_id = int(event.subject_id)
         other_id = _int_or_none(details.get("related_person_id"))
-    elif event.action == "family.member_added":
+    elif event.action in MEMBER_ACTIONS:
         person_id = _int_or_none(details.get("person_id"))
     changed = details.get("fields") if event.action == "person.updated" else None
     status = details.get("status") if event.action == "family.consent_recorded" else None

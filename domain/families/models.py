@@ -95,6 +95,10 @@ class FamilyMembership(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    left_on: Mapped[date | None] = mapped_column(Date)
+    """The day the person left the household (None while they live there). They stay a member
+    of the record: who recorded it, and when, is in the audit trail."""
+    left_reason: Mapped[str | None] = mapped_column(String(200))
 
     family: Mapped[Family] = relationship(back_populates="memberships")
     person: Mapped[Person] = relationship(back_populates="memberships", lazy="joined")

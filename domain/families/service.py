@@ -213,6 +213,97 @@ def add_member(
     return member
 
 
+LEFT_REASON_MAX = 200
+
+
+def record_left(
+    ctx: Context, *, family_id: int, person_id: int, left_on: date, reason: str | None = None
+) -> FamilyMembership:
+    """Record that a member left the household on `left_on` (they stay on the record).
+
+    Refused (409) if their leaving is already recorded: of two practitioners recording it at
+    once, one is told so rather than one overwriting the other's date and reason.
+    """
+    policies.ensure_can_write(ctx)
+    family = get_family(ctx, family_id)
+    membership = _membership(ctx, family.id, person_id)
+    if left_on > local_today(ctx):
+        raise invalid("#/left_on", "Enter the day they left: today or earlier.")
+    born = membership.person.date_of_birth
+    if born is not None and left_on < born:
+        raise invalid("#/left_on", "Enter a day on or after their date of birth.")
+    reason = " ".join((reason or "").split()) or None
+    if reason is not None and len(reason) > LEFT_REASON_MAX:
+        raise invalid("#/reason", f"Keep the reason to {LEFT_REASON_MAX} characters or fewer.")
+    _claim_membership(
+        ctx,
+        membership,
+        FamilyMembership.left_on.is_(None),
+        {"left_on": left_on, "left_reason": reason},
+        "That person's leaving the household is already recorded.",
+    )
+    family.updated_at = ctx.now()
+    audit.record(ctx, "family.member_left", ("family", family.id), person_id=person_id)
+    return membership
+
+
+def record_returned(ctx: Context, *, family_id: int, person_id: int) -> FamilyMembership:
+    """Record that a member who had left lives in the household again."""
+    policies.ensure_can_write(ctx)
+    family = get_family(ctx, family_id)
+    membership = _membership(ctx, family.id, person_id)
+    _claim_membership(
+        ctx,
+        membership,
+        FamilyMembership.left_on.is_not(None),
+        {"left_on": None, "left_reason": None},
+        "That person is recorded as living in the household.",
+    )
+    family.updated_at = ctx.now()
+    audit.record(ctx, "family.member_returned", ("family", family.id), person_id=person_id)
+    return membership
+
+
+def _membership(ctx: Context, family_id: int, person_id: int) -> FamilyMembership:
+    membership = ctx.session.scalar(
+        select(FamilyMembership).where(
+            FamilyMembership.family_id == family_id, FamilyMembership.person_id == person_id
+        )
+    )
+    if membership is None:
+        raise errors.NotFoundError("That person is not a member of this household.")
+    return membership
+
+
+def _claim_membership(
+    ctx: Context,
+    membership: FamilyMembership,
+    unless: Any,
+    values: dict[str, Any],
+    conflict: str,
+) -> None:
+    """One conditional UPDATE, so that of two people recording the same change one goes on."""
+    claimed = ctx.session.execute(
+        update(FamilyMembership)
+        .where(FamilyMembership.id == membership.id, unless)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        raise errors.ConflictError(conflict)
+    ctx.session.refresh(membership)
+
+
+def departures(ctx: Context, family_id: int) -> dict[int, FamilyMembership]:
+    """The memberships of people who have left the household, by person id."""
+    rows = ctx.session.scalars(
+        select(FamilyMembership).where(
+            FamilyMembership.family_id == family_id, FamilyMembership.left_on.is_not(None)
+        )
+    )
+    return {row.person_id: row for row in rows}
+
+
 def add_relationship(
     ctx: Context,
     *,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -33,7 +33,13 @@ from domain.families.models import (
     Person,
     PersonRelationship,
 )
-from domain.families.service import get_family, get_person, members_of, relationships_among
+from domain.families.service import (
+    departures,
+    get_family,
+    get_person,
+    members_of,
+    relationships_among,
+)
 from domain.users import service as users_service
 
 
@@ -66,6 +72,9 @@ class MemberView:
     ethnicity_status: str | None
     census_ethnicity: str | None
     disabilities: list[str] | None
+    left_on: date | None = None
+    """In a household's view: the day they left it (None while they live there)."""
+    left_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +101,7 @@ def get_family_view(
     people = members_of(ctx, family.id)
     ids = [p.id for p in people]
     special = policies.may_see_special_category(ctx.actor)
-    members = sorted(member_views(ctx, people, special=special), key=_order)
+    members = _in_household(ctx, family.id, member_views(ctx, people, special=special))
     instances = instances_for(ctx, family_id=family.id, person_ids=ids)
     audit.record(ctx, "family.viewed", ("family", family.id))
     if special:
@@ -163,7 +172,7 @@ def get_household(ctx: Context, family_id: int) -> Household:
     family = get_family(ctx, family_id)
     people = members_of(ctx, family.id)
     ids = [p.id for p in people]
-    members = sorted(member_views(ctx, people, special=False), key=_order)
+    members = _in_household(ctx, family.id, member_views(ctx, people, special=False))
     instances = instances_for(ctx, family_id=family.id, person_ids=ids)
     audit.record(ctx, "family.viewed", ("family", family.id), via="task")
     open_processes = [view for view in process_views(ctx, instances) if view.open]
@@ -254,6 +263,24 @@ def _other_families(ctx: Context, person_ids: Sequence[int]) -> dict[int, list[i
     for person_id, family_id in rows:
         out.setdefault(person_id, []).append(family_id)
     return out
+
+
+def _in_household(ctx: Context, family_id: int, views: Sequence[MemberView]) -> list[MemberView]:
+    """Members with the day any of them left this household: those living there first (under-5s
+    first), then those who have left, most recently first."""
+    left = departures(ctx, family_id)
+    marked = [
+        replace(v, left_on=left[v.person.id].left_on, left_reason=left[v.person.id].left_reason)
+        if v.person.id in left
+        else v
+        for v in views
+    ]
+    living = sorted((v for v in marked if v.left_on is None), key=_order)
+    gone = sorted(
+        (v for v in marked if v.left_on is not None),
+        key=lambda v: (-(v.left_on or date.min).toordinal(), _order(v)),
+    )
+    return [*living, *gone]
 
 
 def _order(member: MemberView) -> tuple[Any, ...]:

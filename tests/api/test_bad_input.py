@@ -190,6 +190,10 @@ class World:
                     }
                 ],
             },
+            ("POST", "/families/{family_id}/members/{person_id}/left"): {
+                "left_on": "2026-12-18",
+                "reason": "Moved to live with a grandparent",
+            },
             ("PATCH", "/people/{person_id}"): {
                 "given_name": "Kit",
                 "sex": "M",

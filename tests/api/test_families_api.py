@@ -836,3 +836,67 @@ def test_the_timeline_needs_a_token_and_a_family(
 ) -> None:
     assert_problem(client.get(f"{API}/families/{family['family']}/timeline"), 401)
     assert_problem(client.get(f"{API}/families/999999/timeline", headers=tokens["sw"]), 404)
+
+
+def test_a_member_leaves_the_household_and_comes_back(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int]
+) -> None:
+    sw, owner = tokens["sw"], tokens["owner"]
+    left = f"{API}/families/{family['family']}/members/{family['mum']}/left"
+    body = {"left_on": "2026-12-20", "reason": "Moved to her sister's"}
+    assert_problem(client.post(left, json=body, headers=owner), 403)
+    status, membership = call(client, "post", left, sw, body)
+    assert status == 200
+    assert membership == {
+        "family_id": family["family"],
+        "person_id": family["mum"],
+        "left_on": "2026-12-20",
+        "left_reason": "Moved to her sister's",
+    }
+    assert_problem(client.post(left, json=body, headers=sw), 409)
+
+    view = call(client, "get", f"{API}/families/{family['family']}", owner)[1]
+    assert [(m["id"], m["left_on"]) for m in view["members"]] == [
+        (family["kid"], None),
+        (family["mum"], "2026-12-20"),
+    ]
+    assert view["timeline"][0]["action"] == "family.member_left"
+    assert view["timeline"][0]["person_id"] == family["mum"]
+    person = call(client, "get", f"{API}/people/{family['mum']}", sw)[1]
+    assert "left_on" not in person
+
+    status, back = call(client, "delete", left, sw)
+    assert (status, back["left_on"], back["left_reason"]) == (200, None, None)
+    assert_problem(client.delete(left, headers=sw), 409)
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({}, "#/left_on"),
+        ({"left_on": "2026-12-22"}, "#/left_on"),  # tomorrow
+        ({"left_on": "1990-02-02"}, "#/left_on"),  # before she was born
+        ({"left_on": "20 December"}, "#/left_on"),
+        ({"left_on": "2026-12-20", "reason": "x" * 201}, "#/reason"),
+        ({"left_on": "2026-12-20", "why": "Moved"}, "#/why"),
+    ],
+)
+def test_a_bad_leaving_is_a_422_naming_the_field(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int], body: Any, pointer: str
+) -> None:
+    left = f"{API}/families/{family['family']}/members/{family['mum']}/left"
+    problem = assert_problem(client.post(left, json=body, headers=tokens["sw"]), 422)
+    assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_only_a_member_can_leave_a_household(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int]
+) -> None:
+    elsewhere = created(client, f"{API}/families", tokens["sw"], {})
+    body = {"left_on": "2026-12-20"}
+    for url in (
+        f"{API}/families/{elsewhere['id']}/members/{family['mum']}/left",
+        f"{API}/families/999999/members/{family['mum']}/left",
+        f"{API}/families/{family['family']}/members/999999/left",
+    ):
+        assert_problem(client.post(url, json=body, headers=tokens["sw"]), 404)

@@ -160,6 +160,14 @@ def test_one_of_ten_removals_or_withdrawals_is_done_and_audited_once(
     assert statuses(withdrawn) == [200] + [409] * (THREADS - 1)
     assert audited(app, "family.consent_withdrawn") == 1
 
+    left = world.url(f"{API}/families/{{family_id}}/members/{{person_id}}/left")
+    gone = at_once(app, sender("POST", left, {"left_on": "2026-12-18"}, world.headers))
+    assert statuses(gone) == [200] + [409] * (THREADS - 1)
+    assert audited(app, "family.member_left") == 1
+    back = at_once(app, sender("DELETE", left, None, world.headers))
+    assert statuses(back) == [200] + [409] * (THREADS - 1)
+    assert audited(app, "family.member_returned") == 1
+
 
 def test_a_token_signed_out_ten_times_at_once_is_signed_out_once(app: Flask, world: World) -> None:
     headers = token_for(world.client, "everyone")

@@ -664,6 +664,86 @@ def test_a_timeline_page_after_an_unknown_entry_is_empty(ctx: Context) -> None:
     assert (page.entries, page.older_than) == ((), None)
 
 
+def test_a_member_who_left_stays_on_the_record_after_those_living_there(
+    ctx: Context, clock: FakeClock
+) -> None:
+    family_id, (mum, *kids) = _busy_family(ctx)
+    dad = families.add_member(ctx, family_id=family_id, person=adult("Dad"))
+    families.record_left(
+        ctx, family_id=family_id, person_id=dad.id, left_on=date(2026, 6, 1), reason=None
+    )
+    clock.advance(minutes=1)
+    left = families.record_left(
+        ctx,
+        family_id=family_id,
+        person_id=mum.id,
+        left_on=date(2026, 12, 1),
+        reason="  Moved in   with her partner ",
+    )
+    assert (left.left_on, left.left_reason) == (date(2026, 12, 1), "Moved in with her partner")
+
+    members = view.get_family_view(ctx, family_id).members
+    order = [m.person.id for m in members]
+    assert order[-2:] == [mum.id, dad.id]  # after everyone living there, latest leaver first
+    assert {m.person.id for m in members[:-2]} == {k.id for k in kids}
+    assert all(m.left_on is None for m in members[:-2])
+    assert (members[-2].left_on, members[-2].left_reason) == (
+        date(2026, 12, 1),
+        "Moved in with her partner",
+    )
+    household = view.get_household(ctx, family_id)
+    assert [m.person.id for m in household.members] == order
+    assert view.get_person_view(ctx, mum.id).left_on is None  # a person's own record
+
+    families.record_returned(ctx, family_id=family_id, person_id=mum.id)
+    back = view.get_family_view(ctx, family_id)
+    assert [m.person.id for m in back.members][-1] == dad.id
+    assert next(m for m in back.members if m.person.id == mum.id).left_reason is None
+    entries = back.timeline.entries
+    assert [(e.action, e.person_id) for e in entries[:3]] == [
+        ("family.member_returned", mum.id),
+        ("family.member_left", mum.id),
+        ("family.member_left", dad.id),
+    ]
+    assert entries[0].title == "Back living in the household"
+
+
+def test_leaving_the_household_is_checked(ctx: Context) -> None:
+    family_id, (mum, kid, *_) = _busy_family(ctx)
+    other = families.create_family(ctx)
+    stranger = families.add_member(ctx, family_id=other.id, person=adult("Stranger"))
+
+    def left(person_id: int, day: date, reason: str | None = None) -> None:
+        families.record_left(
+            ctx, family_id=family_id, person_id=person_id, left_on=day, reason=reason
+        )
+
+    with pytest.raises(errors.ValidationFailedError) as exc:
+        left(mum.id, date(2026, 12, 22))  # the clock's today is 21 December 2026
+    assert pointers(exc) == ["#/left_on"]
+    with pytest.raises(errors.ValidationFailedError) as exc:
+        left(kid.id, date(2014, 12, 31))  # born 1 January 2015
+    assert pointers(exc) == ["#/left_on"]
+    with pytest.raises(errors.ValidationFailedError) as exc:
+        left(mum.id, date(2026, 12, 1), "x" * 201)
+    assert pointers(exc) == ["#/reason"]
+    with pytest.raises(errors.NotFoundError):
+        left(stranger.id, date(2026, 12, 1))
+    with pytest.raises(errors.ConflictError, match="living in the household"):
+        families.record_returned(ctx, family_id=family_id, person_id=mum.id)
+    left(kid.id, date(2015, 1, 1), "x" * 200)  # the day of birth, and 200 characters, will do
+    with pytest.raises(errors.ConflictError, match="already recorded"):
+        left(kid.id, date(2026, 12, 1))
+    kept = families.departures(ctx, family_id)[kid.id]
+    assert (kept.left_on, kept.left_reason) == (date(2015, 1, 1), "x" * 200)
+    assert ctx.actor is not None
+    owner = replace(ctx, actor=replace(ctx.actor, roles=frozenset({"process_owner"})))
+    with pytest.raises(errors.PermissionDeniedError):
+        families.record_left(
+            owner, family_id=family_id, person_id=mum.id, left_on=date(2026, 12, 1)
+        )
+
+
 def test_consent_given_refused_not_sought_and_withdrawn(ctx: Context) -> None:
     family = families.create_family(ctx)
     mum = families.add_member(ctx, family_id=family.id, person=adult("Mum"))

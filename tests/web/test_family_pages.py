@@ -540,6 +540,87 @@ def test_the_timeline_shows_processes_or_record_changes_alone(
         assert timeline_items(text(response)) == every or "before=-1" in hand_made
 
 
+def test_a_member_who_leaves_stays_on_the_family_page_until_they_come_back(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    page = text(client.get(f"/families/{smiths.family}"))
+    assert "Members (4)" in page
+    url = f"/families/{smiths.family}/members/{smiths.jane}/left"
+    assert f'href="{url}"' in page
+
+    form = client.get(url)
+    assert title(form).startswith("Record that Jane Smith has left the household")
+    answer = {"left_on-day": "1", "left_on-month": "12", "left_on-year": "2026"}
+    saved = post(client, url, {**answer, "reason": "Moved in with her partner"})
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(f"/families/{smiths.family}#person-{smiths.jane}")
+
+    page = text(client.get(f"/families/{smiths.family}"))
+    assert "Members (3 living here, 1 who has left)" in page
+    assert "Jane Smith is recorded as having left the household" in page
+    card = member_card(page, smiths.jane)
+    assert "Left the household Tuesday 1 December 2026 Moved in with her partner" in card
+    assert page.index(f'id="person-{smiths.jane}"') > page.index(f'id="person-{smiths.amy}"')
+    assert f'href="{url}"' not in page  # recorded already: "back" is offered instead
+    assert 'back<span class="govuk-visually-hidden">: Jane Smith</span></button>' in page
+    assert timeline_items(page)[0].startswith("Left the household: Jane Smith ")
+
+    again = post(client, url, answer)  # sent twice, or by a second practitioner
+    assert again.status_code == 302
+    assert "already recorded" in text(client.get(f"/families/{smiths.family}"))
+
+    back = f"/families/{smiths.family}/members/{smiths.jane}/returned"
+    assert client.post(back).status_code == 400  # no CSRF token
+    assert post(client, back).status_code == 302
+    page = text(client.get(f"/families/{smiths.family}"))
+    assert "Members (4)" in page
+    assert "Jane Smith is recorded as living in the household" in page
+    assert timeline_items(page)[0].startswith("Back living in the household: Jane Smith ")
+
+
+def test_leaving_form_errors_are_shown_on_the_field(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/families/{smiths.family}/members/{smiths.amy}/left"
+    for answer, message in (
+        ({}, "Enter the day they left"),
+        (
+            {"left_on-day": "31", "left_on-month": "5", "left_on-year": "2019"},
+            "Enter a day on or after their date of birth",  # Amy was born on 1 June 2019
+        ),
+        (
+            {"left_on-day": "22", "left_on-month": "12", "left_on-year": "2026"},
+            "Enter the day they left: today or earlier",
+        ),
+    ):
+        response = post(client, url, {**answer, "reason": "To her dad's"})
+        assert response.status_code == 200
+        assert title(response).startswith("Error: ")
+        body = text(response)
+        assert 'href="#left_on-day"' in body, answer
+        assert message in body, answer
+        assert 'value="To her dad&#39;s"' in body or "To her dad&#39;s" in body
+    assert "Left the household" not in member_card(
+        text(client.get(f"/families/{smiths.family}")), smiths.amy
+    )
+    other = make_family(app, "pat", "Jones household")
+    assert client.get(f"/families/{other}/members/{smiths.amy}/left").status_code == 404
+    assert post(client, f"/families/{other}/members/{smiths.amy}/returned").status_code == 404
+
+
+def test_only_practitioners_and_managers_record_a_member_leaving(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "owen")
+    assert "Record that they left" not in text(client.get(f"/families/{smiths.family}"))
+    url = f"/families/{smiths.family}/members/{smiths.jane}/left"
+    assert client.get(url).status_code == 403
+    answer = {"left_on-day": "1", "left_on-month": "12", "left_on-year": "2026"}
+    assert post(client, url, answer).status_code == 403
+
+
 def test_process_owners_read_families_without_special_category_data(
     app: Flask, client: FlaskClient, smiths: Household
 ) -> None:

@@ -65,3 +65,37 @@ def test_task_page_shows_the_household_under_fives_first(app: Flask, client: Fla
     assert "This case" in panel
     assert panel.count('href="/instances/') == 2  # every member's open processes are listed
     assert f'href="/families/{family_id}"' in panel
+
+
+def test_the_household_beside_a_task_shows_who_has_left_last(
+    app: Flask, client: FlaskClient
+) -> None:
+    from api.common.context import base_context
+    from domain.db import unit_of_work
+    from domain.families import service as families
+    from domain.users import service as users
+    from domain.users.models import User
+
+    make_agency(app, "csc", "childrens_social_care", "Northshire Children's Services")
+    make_user(app, "sam", ["practitioner"])
+    deploy_web_test(app)
+    family_id, (teen, _mum, dad) = family(
+        app,
+        ("Tara", "Okafor", date(2012, 3, 1)),
+        ("Grace", "Okafor", None),
+        ("Femi", "Okafor", None),
+    )
+    with app.app_context():
+        ctx = base_context(None)
+        ctx.actor = users.actor_of(ctx.session.query(User).filter_by(username="sam").one())
+        with unit_of_work(ctx.session):
+            families.record_left(ctx, family_id=family_id, person_id=dad, left_on=date(2026, 11, 2))
+    _start(app, family_id, [teen])
+    sign_in(client, "sam")
+    task_id = re.findall(r'href="/tasks/(\d+)"', html(client.get("/tasks")))[0]
+    page = html(client.get(f"/tasks/{task_id}"))
+    panel = page[page.index("Think Family: the household") :]
+    assert "children under 5 first, then those who have left" in panel
+    assert "Left Monday 2 November 2026" in panel
+    assert panel.index("Grace Okafor") < panel.index("Femi Okafor")
+    assert panel.index("Femi Okafor") < panel.index("Left Monday 2 November 2026")

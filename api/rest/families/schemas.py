@@ -299,6 +299,31 @@ class MemberSchema(Schema):
         attribute="person.updated_at",
         metadata={"description": "Send it back as `unchanged_since` when changing the person."},
     )
+    left_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The day they left this household; null while they live there."},
+    )
+    left_reason = fields.String(allow_none=True)
+
+
+HOUSEHOLD_FIELDS = ("left_on", "left_reason")
+"""Member fields about one household, so not on a person's own record."""
+
+
+class LeftCreateSchema(StrictSchema):
+    """A member has left the household: the day they left and, optionally, why."""
+
+    left_on = fields.Date(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class MembershipSchema(Schema):
+    """A person's membership of a household."""
+
+    family_id = fields.Integer()
+    person_id = fields.Integer()
+    left_on = fields.Date(allow_none=True)
+    left_reason = fields.String(allow_none=True)
 
 
 class PersonDetailSchema(MemberSchema):
@@ -438,4 +463,5 @@ def family_view_schema(actor: Actor | None) -> FamilyViewSchema:
 
 def person_detail_schema(actor: Actor | None) -> PersonDetailSchema:
     """The person schema for this actor's role."""
-    return PersonDetailSchema(only=member_fields(actor, PersonDetailSchema))
+    shown = member_fields(actor, PersonDetailSchema)
+    return PersonDetailSchema(only=tuple(n for n in shown if n not in HOUSEHOLD_FIELDS))

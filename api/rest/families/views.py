@@ -24,6 +24,7 @@ from domain.families.models import (
     DisabilityRecord,
     EthnicityRecord,
     Family,
+    FamilyMembership,
     InformationSharingDecision,
     Person,
 )
@@ -104,6 +105,39 @@ def add_member(payload: dict[str, Any], family_id: int) -> Person:
             relationships=[families.RelationshipInput(**r) for r in payload["relationships"]],
         )
     return person
+
+
+@bp.post("/families/<int:family_id>/members/<int:person_id>/left")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.LeftCreateSchema)
+@bp.response(200, schemas.MembershipSchema)
+def record_left(payload: dict[str, Any], family_id: int, person_id: int) -> FamilyMembership:
+    """Record that a member left the household (today or earlier, not before their birth).
+
+    They stay a member of the record, listed after those living there, and in its timeline.
+    409 if their leaving is already recorded.
+    """
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        membership = families.record_left(
+            ctx,
+            family_id=family_id,
+            person_id=person_id,
+            left_on=payload["left_on"],
+            reason=payload["reason"],
+        )
+    return membership
+
+
+@bp.delete("/families/<int:family_id>/members/<int:person_id>/left")
+@requires_role(*WRITERS)
+@bp.response(200, schemas.MembershipSchema)
+def record_returned(family_id: int, person_id: int) -> FamilyMembership:
+    """Record that a member who had left lives in the household again (409 if not left)."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        membership = families.record_returned(ctx, family_id=family_id, person_id=person_id)
+    return membership
 
 
 @bp.get("/families/<int:family_id>/possible-matches")
