@@ -18,6 +18,7 @@ from domain.families import codes
 from domain.families.history import TimelineEntry
 from domain.families.models import Person
 from domain.families.service import PersonDetails
+from domain.families.view import RelationView
 from domain.forms import FieldError
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -84,11 +85,23 @@ def timeline_text(entry: TimelineEntry, people: Mapping[int, Person]) -> str:
         return entry.title
     if entry.other_person_id is not None and entry.relationship:
         label = relationship_label(entry.relationship).lower()
-        return f"{entry.title}: {name(entry.person_id)} is {name(entry.other_person_id)}'s {label}"
+        verb = "was" if entry.action == "person.relationship_removed" else "is"
+        other = name(entry.other_person_id)
+        return f"{entry.title}: {name(entry.person_id)} {verb} {other}'s {label}"
     if entry.changed:
         changed = ", ".join(DETAIL_LABELS.get(f, f.replace("_", " ")) for f in entry.changed)
         return f"{entry.title}: {name(entry.person_id)} ({changed})"
     return f"{entry.title}: {name(entry.person_id)}"
+
+
+NOT_RELATED = "none"
+"""The relationship questions' answer for "not related" (blank means not answered)."""
+
+EITHER_WAY: dict[str, str] = {
+    **codes.INVERSE,
+    **{inverse: kind for kind, inverse in codes.INVERSE.items()},
+}
+"""Each relationship kind's inverse, both ways round (a sibling's is sibling)."""
 
 
 def person_name(person: Person) -> str:
@@ -196,14 +209,15 @@ def person_schema(others: Sequence[Person] = ()) -> dict[str, Any]:
             "x-enum-labels": ["Child (under 18)", "Adult"],
         },
     }
-    kinds = list(RELATIONSHIP_LABELS)
+    kinds = [*RELATIONSHIP_LABELS, NOT_RELATED]
     for other in others:
         properties[f"relationship_{other.id}"] = {
             "type": "string",
             "title": f"What is this person to {person_name(other)}?",
-            "description": "Leave blank if they are not related.",
+            "description": "Choose Not related if they are not, or to remove a relationship "
+            "recorded in error.",
             "enum": kinds,
-            "x-enum-labels": [RELATIONSHIP_LABELS[k] for k in kinds],
+            "x-enum-labels": [RELATIONSHIP_LABELS.get(k, "Not related") for k in kinds],
             "x-widget": "select",
         }
     if others:
@@ -274,13 +288,41 @@ def person_changes(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def chosen_relationships(data: Mapping[str, Any]) -> list[tuple[int, str, bool]]:
     """Return (other person id, relationship, parental responsibility) for each answer given."""
+    return [
+        (other, answer[0], answer[1])
+        for other, answer in relationship_answers(data).items()
+        if answer is not None
+    ]
+
+
+def relationship_answers(data: Mapping[str, Any]) -> dict[int, tuple[str, bool] | None]:
+    """Each relationship question answered: (relationship, parental responsibility), or None
+    for "not related". Questions left blank are left out."""
     holders = {record_id(v) for v in data.get("parental_responsibility") or []}
-    found = []
+    found: dict[int, tuple[str, bool] | None] = {}
     for name, value in data.items():
         other = record_id(name.removeprefix("relationship_"))
         if name.startswith("relationship_") and value and other is not None:
-            found.append((other, str(value), other in holders))
+            found[other] = None if value == NOT_RELATED else (str(value), other in holders)
     return found
+
+
+def recorded_answers(relations: Sequence[RelationView]) -> dict[int, tuple[str, bool]]:
+    """What the relationship questions would say of the relationships recorded: for each
+    other person, what this person is to them, and whether responsibility is held."""
+    return {
+        rel.person_id: (EITHER_WAY[rel.relationship], rel.parental_responsibility)
+        for rel in relations
+    }
+
+
+def relationship_values(recorded: Mapping[int, tuple[str, bool]]) -> dict[str, Any]:
+    """The person form's starting answers for relationships already recorded."""
+    values: dict[str, Any] = {
+        f"relationship_{other}": kind for other, (kind, _) in recorded.items()
+    }
+    values["parental_responsibility"] = [str(o) for o, (_, holds) in recorded.items() if holds]
+    return values
 
 
 def field_errors(

@@ -27,6 +27,7 @@ RECORD_ACTIONS = (
     "person.created",
     "person.updated",
     "person.relationship_added",
+    "person.relationship_removed",
     "person.ethnicity_recorded",
     "person.disabilities_recorded",
 )
@@ -49,6 +50,7 @@ TITLES = {
     "person.created": "Person record created",
     "person.updated": "Person details changed",
     "person.relationship_added": "Relationship recorded",
+    "person.relationship_removed": "Relationship removed",
     "person.ethnicity_recorded": "Ethnicity recorded",
     "person.disabilities_recorded": "Disabilities recorded",
     "process.started": "started",

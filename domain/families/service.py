@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 
 from domain import errors
 from domain.audit import service as audit
@@ -362,6 +362,39 @@ def _relate(ctx: Context, person_id: int, rel: RelationshipInput, at: str) -> Pe
         ctx, "person.relationship_added", ("person", carer), related_person_id=other, kind=kind
     )
     return row
+
+
+def remove_relationship(ctx: Context, *, person_id: int, related_person_id: int) -> None:
+    """Remove the relationship recorded between two people (either way round), recorded in
+    error or to be recorded differently. The removal is audited with what it said."""
+    policies.ensure_can_write(ctx)
+    get_person(ctx, person_id)
+    get_person(ctx, related_person_id)
+    row = ctx.session.scalar(
+        select(PersonRelationship).where(
+            or_(
+                (PersonRelationship.person_id == person_id)
+                & (PersonRelationship.related_person_id == related_person_id),
+                (PersonRelationship.person_id == related_person_id)
+                & (PersonRelationship.related_person_id == person_id),
+            )
+        )
+    )
+    none = errors.NotFoundError("No relationship is recorded between those two people.")
+    if row is None:
+        raise none
+    carer, other, kind = row.person_id, row.related_person_id, row.kind
+    removed = ctx.session.execute(
+        delete(PersonRelationship)
+        .where(PersonRelationship.id == row.id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], removed).rowcount != 1:  # removed meanwhile, as a later try finds
+        raise none
+    ctx.session.expunge(row)
+    audit.record(
+        ctx, "person.relationship_removed", ("person", carer), related_person_id=other, kind=kind
+    )
 
 
 def relationships_among(ctx: Context, person_ids: Sequence[int]) -> Sequence[PersonRelationship]:

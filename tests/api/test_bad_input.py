@@ -126,6 +126,7 @@ class World:
             "family_id": str(family["id"]),
             "person_id": str(child["id"]),
             "consent_id": str(consent["id"]),
+            "related_person_id": str(adult["id"]),
         }
         self.adult_id = adult["id"]
         terminate = "/process-instances/{instance_id}/terminate"
@@ -193,6 +194,11 @@ class World:
             ("POST", "/families/{family_id}/members/{person_id}/left"): {
                 "left_on": "2026-12-18",
                 "reason": "Moved to live with a grandparent",
+            },
+            ("POST", "/people/{person_id}/relationships"): {
+                "person_id": self.adult_id,
+                "relationship": "step_child",
+                "parental_responsibility": False,
             },
             ("PATCH", "/people/{person_id}"): {
                 "given_name": "Kit",

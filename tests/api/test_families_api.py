@@ -900,3 +900,66 @@ def test_only_a_member_can_leave_a_household(
         f"{API}/families/{family['family']}/members/999999/left",
     ):
         assert_problem(client.post(url, json=body, headers=tokens["sw"]), 404)
+
+
+def test_a_relationship_is_recorded_removed_and_recorded_again(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int]
+) -> None:
+    sw = tokens["sw"]
+    # the family fixture recorded mum as the kid's parent; it should have been step-parent
+    between = f"{API}/people/{family['kid']}/relationships/{family['mum']}"
+    assert_problem(client.delete(between, headers=tokens["owner"]), 403)
+    assert client.delete(between, headers=sw).status_code == 204
+    assert_problem(client.delete(between, headers=sw), 404)
+    add = f"{API}/people/{family['kid']}/relationships"
+    body = {"person_id": family["mum"], "relationship": "step_child"}
+    status, row = call(client, "post", add, sw, body)
+    assert (status, row) == (
+        201,
+        {
+            "person_id": family["mum"],
+            "related_person_id": family["kid"],
+            "kind": "step_parent",
+            "parental_responsibility": False,
+        },
+    )
+    assert_problem(client.post(add, json=body, headers=sw), 409)
+    view = call(client, "get", f"{API}/families/{family['family']}", sw)[1]
+    kid = next(m for m in view["members"] if m["id"] == family["kid"])
+    assert [(r["person_id"], r["relationship"]) for r in kid["relationships"]] == [
+        (family["mum"], "step_parent")
+    ]
+    removed = next(e for e in view["timeline"] if e["action"] == "person.relationship_removed")
+    assert (removed["person_id"], removed["relationship"], removed["other_person_id"]) == (
+        family["mum"],
+        "parent",
+        family["kid"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"relationship": "child"}, "#/person_id"),
+        ({"person_id": 0, "relationship": "child"}, "#/person_id"),
+        ({"person_id": "kid", "relationship": "aunt"}, "#/relationship"),
+        (
+            {"person_id": "kid", "relationship": "sibling", "parental_responsibility": True},
+            "#/parental_responsibility",
+        ),
+        ({"person_id": "kid", "relationship": "sibling", "since": "2020"}, "#/since"),
+    ],
+)
+def test_a_bad_relationship_is_a_422_naming_the_field(
+    client: FlaskClient, tokens: Tokens, family: dict[str, int], body: Any, pointer: str
+) -> None:
+    other = created(
+        client,
+        f"{API}/families/{family['family']}/members",
+        tokens["sw"],
+        {"person": person("Bo", "2021-01-02")},
+    )
+    url = f"{API}/people/{other['id']}/relationships"
+    sent = {**body, "person_id": family["kid"]} if body.get("person_id") == "kid" else body
+    problem = assert_problem(client.post(url, json=sent, headers=tokens["sw"]), 422)
+    assert [e["pointer"] for e in problem["errors"]] == [pointer]

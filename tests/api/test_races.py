@@ -160,6 +160,15 @@ def test_one_of_ten_removals_or_withdrawals_is_done_and_audited_once(
     assert statuses(withdrawn) == [200] + [409] * (THREADS - 1)
     assert audited(app, "family.consent_withdrawn") == 1
 
+    add = world.url(f"{API}/people/{{person_id}}/relationships")
+    body = {"person_id": world.adult_id, "relationship": "step_child"}
+    recorded = at_once(app, sender("POST", add, body, world.headers))
+    assert statuses(recorded) == [201] + [409] * (THREADS - 1)
+    between = f"{add}/{world.adult_id}"
+    removed = at_once(app, sender("DELETE", between, None, world.headers))
+    assert statuses(removed) == [204] + [404] * (THREADS - 1)
+    assert audited(app, "person.relationship_removed") == 1
+
     left = world.url(f"{API}/families/{{family_id}}/members/{{person_id}}/left")
     gone = at_once(app, sender("POST", left, {"left_on": "2026-12-18"}, world.headers))
     assert statuses(gone) == [200] + [409] * (THREADS - 1)

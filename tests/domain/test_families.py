@@ -744,6 +744,32 @@ def test_leaving_the_household_is_checked(ctx: Context) -> None:
         )
 
 
+def test_a_relationship_recorded_in_error_is_removed_either_way_round(ctx: Context) -> None:
+    family_id, (mum, kid, other_kid, *_) = _busy_family(ctx)
+    families.remove_relationship(ctx, person_id=kid.id, related_person_id=mum.id)
+    assert not [
+        r
+        for r in families.relationships_among(ctx, [kid.id])
+        if {r.person_id, r.related_person_id} == {kid.id, mum.id}
+    ]
+    with pytest.raises(errors.NotFoundError):
+        families.remove_relationship(ctx, person_id=mum.id, related_person_id=kid.id)
+    with pytest.raises(errors.NotFoundError):
+        families.remove_relationship(ctx, person_id=kid.id, related_person_id=other_kid.id)
+    families.add_relationship(
+        ctx, person_id=mum.id, related_person_id=kid.id, relationship="step_parent"
+    )
+    entries = view.get_family_view(ctx, family_id).timeline.entries
+    assert [(e.action, e.person_id, e.relationship, e.other_person_id) for e in entries[:2]] == [
+        ("person.relationship_added", mum.id, "step_parent", kid.id),
+        ("person.relationship_removed", mum.id, "parent", kid.id),
+    ]
+    assert ctx.actor is not None
+    owner = replace(ctx, actor=replace(ctx.actor, roles=frozenset({"process_owner"})))
+    with pytest.raises(errors.PermissionDeniedError):
+        families.remove_relationship(owner, person_id=mum.id, related_person_id=kid.id)
+
+
 def test_consent_given_refused_not_sought_and_withdrawn(ctx: Context) -> None:
     family = families.create_family(ctx)
     mum = families.add_member(ctx, family_id=family.id, person=adult("Mum"))

@@ -671,6 +671,7 @@ def test_add_a_person_with_relationships_without_javascript(
             "date_of_birth-year": "1988",
             f"relationship_{smiths.amy}": "parent",
             f"relationship_{smiths.bo}": "step_parent",
+            f"relationship_{smiths.jane}": "none",  # not related
             "parental_responsibility": [str(smiths.amy)],
         },
     )
@@ -679,6 +680,7 @@ def test_add_a_person_with_relationships_without_javascript(
     assert response.headers["Location"] == f"/families/{smiths.family}"
     body = text(client.get(f"/families/{smiths.family}"))
     assert "Tom Smith was added to the family" in body
+    assert "Tom Smith" not in member_card(body, smiths.jane)
     amy = member_card(body, smiths.amy)
     assert "Parent: Tom Smith (parental responsibility: Tom Smith)" in amy
     assert "Step-parent: Tom Smith" in member_card(body, smiths.bo)
@@ -927,9 +929,87 @@ def test_edit_a_person(app: Flask, client: FlaskClient, smiths: Household) -> No
     assert "Under 5" in cleo
     assert "Unborn" not in cleo
     assert "Parent: Jane Smith (parental responsibility: Jane Smith)" in cleo
+    page = text(client.get(url))  # the relationship recorded is the question's answer now
+    assert "What is this person to Jane Smith?" in page
+    assert re.search(r'<option value="child" selected>', page)
+    assert re.search(rf'value="{smiths.jane}" checked', page)
+
+
+def edit_form(client: FlaskClient, url: str) -> dict[str, Any]:
+    """The edit person form as a browser would send it unchanged (selects and ticks kept)."""
     page = text(client.get(url))
-    assert "Relationships already recorded" in page
-    assert "What is this person to Jane Smith?" not in page  # already related
+    fields: dict[str, Any] = dict(
+        re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)
+    )
+    fields = {k: v for k, v in fields.items() if not k.startswith(("parental", "is_child", "sex"))}
+    for select in re.findall(r'<select[^>]*name="([^"]+)"(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', select[1])
+        fields[select[0]] = chosen.group(1) if chosen else ""
+    fields["parental_responsibility"] = re.findall(
+        r'name="parental_responsibility"[^>]*value="(\d+)" checked', page
+    )
+    sex = re.search(r'name="sex"[^>]*value="(\w)" checked', page)
+    fields["sex"] = sex.group(1) if sex else ""
+    fields.pop("csrf_token", None)
+    return fields
+
+
+def test_a_relationship_recorded_wrongly_is_changed_or_removed(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    sign_in(app, client, "pat")
+    url = f"/people/{smiths.amy}/edit?family_id={smiths.family}"
+    form = edit_form(client, url)
+    assert form[f"relationship_{smiths.jane}"] == "child"
+    assert form["parental_responsibility"] == [str(smiths.jane)]
+    assert post(client, url, form).status_code == 302  # saved unchanged: nothing recorded
+    assert "Relationship removed" not in text(client.get(f"/families/{smiths.family}"))
+
+    # Jane is Amy's step-parent, not her parent
+    changed = {**edit_form(client, url), f"relationship_{smiths.jane}": "step_child"}
+    assert post(client, url, changed).status_code == 302
+    page = text(client.get(f"/families/{smiths.family}"))
+    assert "Step-parent: Jane Smith (parental responsibility: Jane Smith)" in member_card(
+        page, smiths.amy
+    )
+    items = timeline_items(page)
+    assert items[0].startswith("Relationship recorded: Jane Smith is Amy Smith's step-parent ")
+    assert items[1].startswith("Relationship removed: Jane Smith was Amy Smith's parent ")
+
+    # Bo is not related to Amy after all: recorded, then removed
+    assert post(client, url, {**edit_form(client, url), f"relationship_{smiths.bo}": "sibling"})
+    assert "Sibling: Bo Smith" in member_card(
+        text(client.get(f"/families/{smiths.family}")), smiths.amy
+    )
+    removed = {**edit_form(client, url), f"relationship_{smiths.bo}": "none"}
+    assert post(client, url, removed).status_code == 302
+    card = member_card(text(client.get(f"/families/{smiths.family}")), smiths.amy)
+    assert "Bo Smith" not in card
+    assert "Step-parent: Jane Smith" in card
+    # left blank: no answer, so nothing changes
+    assert post(client, url, {**edit_form(client, url), f"relationship_{smiths.jane}": ""})
+    assert "Step-parent: Jane Smith" in member_card(
+        text(client.get(f"/families/{smiths.family}")), smiths.amy
+    )
+
+
+def test_a_relationship_changed_from_another_page_since_is_not_undone(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    """Two practitioners: one corrects Jane and Amy's relationship from Jane's page while the
+    other has Amy's page open. Amy's page, saved, must not put the old relationship back."""
+    sign_in(app, client, "pat")
+    amy_url = f"/people/{smiths.amy}/edit?family_id={smiths.family}"
+    stale = edit_form(client, amy_url)
+    jane_url = f"/people/{smiths.jane}/edit?family_id={smiths.family}"
+    corrected = {**edit_form(client, jane_url), f"relationship_{smiths.amy}": "step_parent"}
+    assert post(client, jane_url, corrected).status_code == 302
+
+    response = post(client, amy_url, stale)
+    assert response.status_code == 409
+    assert "after you opened them" in text(response)
+    card = member_card(text(client.get(f"/families/{smiths.family}")), smiths.amy)
+    assert "Step-parent: Jane Smith" in card
 
 
 def test_edit_person_errors_are_shown(app: Flask, client: FlaskClient, smiths: Household) -> None:

@@ -14,7 +14,7 @@ from api.common.auth import requires_role
 from api.common.context import command_context
 from domain.context import Context
 from domain.db import unit_of_work
-from domain.errors import ConflictError, ValidationFailedError
+from domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from domain.families import codes, matching, policies
 from domain.families import ethnicity as ethnicity_service
 from domain.families import service as families
@@ -328,14 +328,17 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
     person = families.get_person(ctx, person_id)
     (member,) = family_view.member_views(ctx, [person], special=False)
     family_id = _family_of(member.family_ids)
-    related = {r.person_id for r in member.relationships}
     others: dict[int, Person] = {}
     known_names: dict[int, str] = {}
     for fid in member.family_ids:
         for other in families.members_of(ctx, fid):
             known_names[other.id] = forms.person_name(other)
-            if other.id != person.id and other.id not in related:
+            if other.id != person.id:
                 others.setdefault(other.id, other)
+    # relationships to members are questions of the form (to change or remove them); those
+    # to people in no household of theirs are listed above it
+    answers = forms.recorded_answers(member.relationships)
+    recorded = {other: answer for other, answer in answers.items() if other in others}
     schema = forms.person_schema(list(others.values()))
     back = (
         url_for("pages_families.family_page", family_id=family_id)
@@ -348,16 +351,19 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
         "back_url": back,
         "button": "Save changes",
         "family_id": family_id,
-        "relationships": member.relationships,
+        "relationships": [r for r in member.relationships if r.person_id not in others],
         "relationship_label": forms.relationship_label,
         "known_names": known_names,
         # the version the editor read: a save after someone else's is refused, not merged
         "unchanged_since": request.form.get("unchanged_since") or person.updated_at.isoformat(),
+        "relationships_seen": request.form.get("relationships_seen", _seen(recorded)),
     }
     if request.method == "GET":
-        return _render_form(PERSON_FORM, page, schema, forms.person_values(person), [])
+        values = {**forms.person_values(person), **forms.relationship_values(recorded)}
+        return _render_form(PERSON_FORM, page, schema, values, [])
     since = _instant(request.form.get("unchanged_since"))
     data, errors = check_submission(schema, request.form)
+    answered = forms.relationship_answers(data)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, list(others.values()))
     if not errors:
@@ -369,14 +375,32 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
                     changes=forms.person_changes(data),
                     unchanged_since=since,
                 )
-                for other_id, kind, holds in chosen:
-                    _relate(ctx, person.id, other_id, kind, holds)
+                seen = request.form.get("relationships_seen")
+                if seen is not None and seen != _seen(recorded):
+                    raise ConflictError(families.STALE_EDIT)  # changed from another's page
+                for other_id, answer in answered.items():
+                    if answer == recorded.get(other_id):
+                        continue
+                    if other_id in recorded:
+                        try:
+                            families.remove_relationship(
+                                ctx, person_id=person.id, related_person_id=other_id
+                            )
+                        except NotFoundError as exc:  # removed by someone else just now
+                            raise ConflictError(families.STALE_EDIT) from exc
+                    if answer is not None:
+                        _relate(ctx, person.id, other_id, *answer)
                 name = forms.person_name(person)
             notify("success", f"{name}'s details were saved")
             return redirect(back)
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.PERSON_FIELDS, "given_name")
     return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
+
+
+def _seen(recorded: dict[int, tuple[str, bool]]) -> str:
+    """The relationships an editor was shown, as a hidden field compares them on saving."""
+    return ";".join(f"{o}:{kind}:{int(holds)}" for o, (kind, holds) in sorted(recorded.items()))
 
 
 def _instant(value: str | None) -> datetime | None:

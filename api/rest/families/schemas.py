@@ -105,6 +105,18 @@ class RelationshipCreateSchema(StrictSchema):
     parental_responsibility = Flag(load_default=False)
 
 
+class RelationshipRecordSchema(Schema):
+    """A recorded relationship: `person_id` is `kind` of `related_person_id` (the inverse is
+    implied: a parent's child, a step-parent's step-child)."""
+
+    person_id = fields.Integer()
+    related_person_id = fields.Integer()
+    kind = fields.String()
+    parental_responsibility = fields.Boolean(
+        metadata={"description": "`person_id` holds parental responsibility for the other."}
+    )
+
+
 class MemberCreateSchema(StrictSchema):
     """Add a new person (`person`) or an existing one (`person_id`) to the household."""
 

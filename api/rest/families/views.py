@@ -27,6 +27,7 @@ from domain.families.models import (
     FamilyMembership,
     InformationSharingDecision,
     Person,
+    PersonRelationship,
 )
 from domain.families.policies import READERS, WRITERS
 
@@ -184,6 +185,38 @@ def update_person(payload: dict[str, Any], person_id: int) -> Person:
             ctx, person_id=person_id, changes=payload, unchanged_since=since
         )
     return person
+
+
+@bp.post("/people/<int:person_id>/relationships")
+@requires_role(*WRITERS)
+@bp.arguments(schemas.RelationshipCreateSchema)
+@bp.response(201, schemas.RelationshipRecordSchema)
+def add_relationship(payload: dict[str, Any], person_id: int) -> PersonRelationship:
+    """Record that this person is `relationship` of another (`person_id` in the body).
+
+    409 if the two already have a recorded relationship: remove it first to record another.
+    """
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        row = families.add_relationship(
+            ctx,
+            person_id=person_id,
+            related_person_id=payload["person_id"],
+            relationship=payload["relationship"],
+            parental_responsibility=payload["parental_responsibility"],
+        )
+    return row
+
+
+@bp.delete("/people/<int:person_id>/relationships/<int:related_person_id>")
+@requires_role(*WRITERS)
+@bp.response(204)
+def remove_relationship(person_id: int, related_person_id: int) -> None:
+    """Remove the relationship recorded between two people, either way round (recorded in
+    error, or to record another). 404 if there is none. Audited with what it said."""
+    ctx = command_context()
+    with unit_of_work(ctx.session):
+        families.remove_relationship(ctx, person_id=person_id, related_person_id=related_person_id)
 
 
 @bp.post("/people/<int:person_id>/ethnicity")
