@@ -88,6 +88,8 @@ class FamilyView:
     consents: tuple[ConsentRecord, ...]
     sharing_decisions: tuple[InformationSharingDecision, ...]
     special_category_visible: bool
+    other_households: dict[int, Family]
+    """The other households members are in, by id (to name them, not just number them)."""
 
 
 def get_family_view(
@@ -116,7 +118,14 @@ def get_family_view(
         consents=tuple(list_consents(ctx, family.id)),
         sharing_decisions=tuple(list_sharing_decisions(ctx, family.id)),
         special_category_visible=special,
+        other_households=_households(ctx, {f for m in members for f in m.family_ids} - {family.id}),
     )
+
+
+def _households(ctx: Context, ids: set[int]) -> dict[int, Family]:
+    if not ids:
+        return {}
+    return {f.id: f for f in ctx.session.scalars(select(Family).where(Family.id.in_(ids)))}
 
 
 def get_timeline(

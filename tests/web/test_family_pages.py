@@ -1203,3 +1203,18 @@ def test_saving_a_person_someone_changed_since_the_page_opened_is_refused(
     assert person_row(app, smiths.amy)["given_name"] == "Aimee"
     tampered = post(client, url, {**form, "unchanged_since": "yesterday"})
     assert tampered.status_code == 400
+
+
+def test_a_member_in_another_household_names_it(
+    app: Flask, client: FlaskClient, smiths: Household
+) -> None:
+    from domain.db import unit_of_work
+    from domain.families import service as families
+
+    dads = make_family(app, "pat", "Jones household")
+    with context(app, "pat") as ctx, unit_of_work(ctx.session):
+        families.add_member(ctx, family_id=dads, person_id=smiths.amy)
+        reference = families.get_family(ctx, dads).reference
+    sign_in(app, client, "pat")
+    card = member_card(text(client.get(f"/families/{smiths.family}")), smiths.amy)
+    assert f"Also in {reference} (Jones household)" in card
