@@ -558,6 +558,7 @@ def test_a_member_who_leaves_stays_on_the_family_page_until_they_come_back(
 
     page = text(client.get(f"/families/{smiths.family}"))
     assert "Members (3 living here, 1 who has left)" in page
+    assert "Jane Smith (left), Amy Smith, Bo Smith" in text(client.get("/families?q=smith"))
     assert "Jane Smith is recorded as having left the household" in page
     card = member_card(page, smiths.jane)
     assert "Left the household Tuesday 1 December 2026 Moved in with her partner" in card
