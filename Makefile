@@ -60,6 +60,7 @@ lint: python-deps
 bench: install
 	$(BIN)/python bench/request_cycle.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/family_timeline.py
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor instance

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, or_, select, union_all
+from sqlalchemy.orm import aliased
 
-from domain.audit.models import AuditEvent
+from domain.audit.models import NOT_A_READ, AuditEvent
 from domain.context import Context
 from domain.processes.models import HumanTask, ProcessInstance
 
@@ -197,21 +198,45 @@ def timeline(
     limit = TIMELINE_PAGE if limit is None else limit
     references = {i.id: i.reference for i in instances}
     titles = {i.id: i.version.definition.title for i in instances}
-    condition = or_(
-        and_(AuditEvent.subject_type == "family", AuditEvent.subject_id == str(family_id)),
-        and_(
-            AuditEvent.subject_type == "person",
-            AuditEvent.subject_id.in_([str(p) for p in person_ids]),
-        ),
-        and_(AuditEvent.instance_id.in_(list(references)), AuditEvent.action.in_(PROCESS_ACTIONS)),
-    )
-    query = select(AuditEvent).where(condition, AuditEvent.action.in_(TIMELINE_SHOWS[show]))
+    shown = TIMELINE_SHOWS[show]
+    # Each kind of entry is sought through its own index, reads left out (NOT_A_READ, in
+    # the words of the index), and only then ordered. Left to itself a planner may read a
+    # family's every view, or walk the whole audit trail newest first to fill one page
+    # (PostgreSQL did: 1.4 s for a family last changed a year and 800,000 rows ago).
+    branches = [
+        select(AuditEvent).where(
+            AuditEvent.subject_type == "family",
+            AuditEvent.subject_id == str(family_id),
+            AuditEvent.action.in_(shown),
+            NOT_A_READ,
+        )
+    ]
+    if person_ids:
+        branches.append(
+            select(AuditEvent).where(
+                AuditEvent.subject_type == "person",
+                AuditEvent.subject_id.in_([str(p) for p in person_ids]),
+                AuditEvent.action.in_(shown),
+                NOT_A_READ,
+            )
+        )
+    case_actions = [a for a in shown if a in PROCESS_ACTIONS]
+    if references and case_actions:
+        branches.append(
+            select(AuditEvent).where(
+                AuditEvent.instance_id.in_(list(references)),
+                AuditEvent.instance_id.is_not(None),
+                AuditEvent.subject_type.not_in(("family", "person")),  # sought above
+                AuditEvent.action.in_(case_actions),
+            )
+        )
     if before is not None:
         mark = select(AuditEvent.at).where(AuditEvent.id == before).scalar_subquery()
-        query = query.where(
-            or_(AuditEvent.at < mark, and_(AuditEvent.at == mark, AuditEvent.id < before))
-        )
-    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1)
+        after = or_(AuditEvent.at < mark, and_(AuditEvent.at == mark, AuditEvent.id < before))
+        branches = [branch.where(after) for branch in branches]
+    found = union_all(*branches).cte("timeline_entries").prefix_with("MATERIALIZED")
+    entry = aliased(AuditEvent, found)
+    query = select(entry).order_by(entry.at.desc(), entry.id.desc()).limit(limit + 1)
     events = ctx.session.scalars(query).all()
     more = len(events) > limit
     events = events[:limit]
