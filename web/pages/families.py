@@ -36,7 +36,7 @@ FORM_ERROR_STATUS = 200  # as the task pages: the form is shown again with its e
 SEARCH_LIMIT = 50
 FAMILY_FORM = "families/family_form.html"
 PERSON_FORM = "families/person_form.html"
-LEFT_FORM = "families/left_form.html"
+LEFT_FORM = FAMILY_FORM  # the same one-question-page layout
 START_LINKS = (
     ("referral", "Make a referral"),
     ("mdt_meeting", "Arrange a multi-agency meeting"),
@@ -68,10 +68,15 @@ def add_family() -> tuple[str, int] | Response:
     """Open a household record (search first: the families page links here)."""
     ctx = command_context()
     schema = forms.family_schema()
-    page = {
+    back = url_for("pages_families.family_list")
+    page: dict[str, Any] = {
         "title": "Add a family",
-        "back_url": url_for("pages_families.family_list"),
+        "caption": None,
+        "intro": "Search for the family first: a household is recorded once. You add the "
+        "people in it next, and anyone already recorded in another household is offered then.",
+        "back_url": back,
         "button": "Add family",
+        "once": True,  # a one-time token: sent twice, it adds one family
     }
     if request.method == "GET":
         return _render_form(FAMILY_FORM, page, schema, {}, [])
@@ -95,7 +100,7 @@ def add_family() -> tuple[str, int] | Response:
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.FAMILY_FIELDS, "name")
         except submissions.AlreadySentError:  # sent twice at once: the other sending added it
-            return resend.earlier_result(ctx, token) or redirect(page["back_url"])
+            return resend.earlier_result(ctx, token) or redirect(back)
         except ConflictError as exc:
             errors = [FieldError("#/reference", "reference", str(exc).rstrip("."))]
     return _render_form(FAMILY_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
@@ -151,6 +156,7 @@ def record_left(family_id: int, person_id: int) -> tuple[str, int] | Response:
         "intro": "They stay on the family record and its timeline, with the day they left: "
         "someone who has left can still matter to the children's safety. If they come back, "
         "record that on the family page.",
+        "once": False,  # sent twice, the second is refused: their leaving is recorded already
     }
     if request.method == "GET":
         return _render_form(LEFT_FORM, page, schema, {}, [])
