@@ -225,8 +225,7 @@ def record_left(
     once, one is told so rather than one overwriting the other's date and reason.
     """
     policies.ensure_can_write(ctx)
-    family = get_family(ctx, family_id)
-    membership = _membership(ctx, family.id, person_id)
+    family, membership = _household_member(ctx, family_id, person_id)
     if left_on > local_today(ctx):
         raise invalid("#/left_on", "Enter the day they left: today or earlier.")
     born = membership.person.date_of_birth
@@ -235,53 +234,55 @@ def record_left(
     reason = " ".join((reason or "").split()) or None
     if reason is not None and len(reason) > LEFT_REASON_MAX:
         raise invalid("#/reason", f"Keep the reason to {LEFT_REASON_MAX} characters or fewer.")
-    _claim_membership(
+    return _change_membership(
         ctx,
+        family,
         membership,
         FamilyMembership.left_on.is_(None),
         {"left_on": left_on, "left_reason": reason},
         "That person's leaving the household is already recorded.",
+        "family.member_left",
     )
-    family.updated_at = ctx.now()
-    audit.record(ctx, "family.member_left", ("family", family.id), person_id=person_id)
-    return membership
 
 
 def record_returned(ctx: Context, *, family_id: int, person_id: int) -> FamilyMembership:
     """Record that a member who had left lives in the household again."""
     policies.ensure_can_write(ctx)
-    family = get_family(ctx, family_id)
-    membership = _membership(ctx, family.id, person_id)
-    _claim_membership(
+    family, membership = _household_member(ctx, family_id, person_id)
+    return _change_membership(
         ctx,
+        family,
         membership,
         FamilyMembership.left_on.is_not(None),
         {"left_on": None, "left_reason": None},
         "That person is recorded as living in the household.",
+        "family.member_returned",
     )
-    family.updated_at = ctx.now()
-    audit.record(ctx, "family.member_returned", ("family", family.id), person_id=person_id)
-    return membership
 
 
-def _membership(ctx: Context, family_id: int, person_id: int) -> FamilyMembership:
+def _household_member(
+    ctx: Context, family_id: int, person_id: int
+) -> tuple[Family, FamilyMembership]:
+    family = get_family(ctx, family_id)
     membership = ctx.session.scalar(
         select(FamilyMembership).where(
-            FamilyMembership.family_id == family_id, FamilyMembership.person_id == person_id
+            FamilyMembership.family_id == family.id, FamilyMembership.person_id == person_id
         )
     )
     if membership is None:
         raise errors.NotFoundError("That person is not a member of this household.")
-    return membership
+    return family, membership
 
 
-def _claim_membership(
+def _change_membership(
     ctx: Context,
+    family: Family,
     membership: FamilyMembership,
     unless: Any,
     values: dict[str, Any],
     conflict: str,
-) -> None:
+    action: str,
+) -> FamilyMembership:
     """One conditional UPDATE, so that of two people recording the same change one goes on."""
     claimed = ctx.session.execute(
         update(FamilyMembership)
@@ -292,6 +293,9 @@ def _claim_membership(
     if cast(CursorResult[Any], claimed).rowcount != 1:
         raise errors.ConflictError(conflict)
     ctx.session.refresh(membership)
+    family.updated_at = ctx.now()
+    audit.record(ctx, action, ("family", family.id), person_id=membership.person_id)
+    return membership
 
 
 def departures(ctx: Context, family_id: int) -> dict[int, FamilyMembership]:

@@ -7,13 +7,11 @@ copies of the rows the API wrote.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "request_cycle.py"
+from tests.bench.run import run_bench
+
 FIGURES = (
     "raw Spiff start",
     "raw Spiff cycle",
@@ -31,26 +29,16 @@ FIGURES = (
 
 
 def test_the_request_benchmark_runs_and_prints_every_figure(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "BENCH_RUNS": "5",
-        "BENCH_HISTORY_RUNS": "2",
-        "BENCH_LONG_HISTORY": "20",
-        "TMPDIR": str(tmp_path),
-    }
-    env.pop("THINKFAMILY_DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, str(BENCH)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
+    stdout = run_bench(
+        "request_cycle.py",
+        tmp_path,
+        BENCH_RUNS="5",
+        BENCH_HISTORY_RUNS="2",
+        BENCH_LONG_HISTORY="20",
     )
-    assert done.returncode == 0, done.stderr[-2000:]
     for figure in FIGURES:
-        line = next((ln for ln in done.stdout.splitlines() if figure in ln), None)
-        assert line is not None, f"{figure!r} missing from:\n{done.stdout}"
+        line = next((ln for ln in stdout.splitlines() if figure in ln), None)
+        assert line is not None, f"{figure!r} missing from:\n{stdout}"
         assert re.search(r"\d", line.split(figure, 1)[1]), line
-    assert "ratio to raw start + commit" in done.stdout
-    assert "x its baseline" in done.stdout
+    assert "ratio to raw start + commit" in stdout
+    assert "x its baseline" in stdout
