@@ -24,6 +24,7 @@ from domain.families.history import (
     process_views,
 )
 from domain.families.history import timeline as family_timeline
+from domain.families.membership import departures
 from domain.families.models import (
     ConsentRecord,
     EthnicityRecord,
@@ -34,7 +35,6 @@ from domain.families.models import (
     PersonRelationship,
 )
 from domain.families.service import (
-    departures,
     get_family,
     get_person,
     members_of,

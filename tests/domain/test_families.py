@@ -16,7 +16,7 @@ from api.common.context import base_context
 from domain import errors
 from domain.audit.models import AuditEvent
 from domain.context import Context
-from domain.families import ages, consent, ethnicity, history, view
+from domain.families import ages, consent, ethnicity, history, membership, view
 from domain.families import service as families
 from domain.families.models import Person, PersonRelationship
 from domain.families.service import PersonDetails, RelationshipInput
@@ -669,11 +669,11 @@ def test_a_member_who_left_stays_on_the_record_after_those_living_there(
 ) -> None:
     family_id, (mum, *kids) = _busy_family(ctx)
     dad = families.add_member(ctx, family_id=family_id, person=adult("Dad"))
-    families.record_left(
+    membership.record_left(
         ctx, family_id=family_id, person_id=dad.id, left_on=date(2026, 6, 1), reason=None
     )
     clock.advance(minutes=1)
-    left = families.record_left(
+    left = membership.record_left(
         ctx,
         family_id=family_id,
         person_id=mum.id,
@@ -695,7 +695,7 @@ def test_a_member_who_left_stays_on_the_record_after_those_living_there(
     assert [m.person.id for m in household.members] == order
     assert view.get_person_view(ctx, mum.id).left_on is None  # a person's own record
 
-    families.record_returned(ctx, family_id=family_id, person_id=mum.id)
+    membership.record_returned(ctx, family_id=family_id, person_id=mum.id)
     back = view.get_family_view(ctx, family_id)
     assert [m.person.id for m in back.members][-1] == dad.id
     assert next(m for m in back.members if m.person.id == mum.id).left_reason is None
@@ -714,7 +714,7 @@ def test_leaving_the_household_is_checked(ctx: Context) -> None:
     stranger = families.add_member(ctx, family_id=other.id, person=adult("Stranger"))
 
     def left(person_id: int, day: date, reason: str | None = None) -> None:
-        families.record_left(
+        membership.record_left(
             ctx, family_id=family_id, person_id=person_id, left_on=day, reason=reason
         )
 
@@ -730,16 +730,16 @@ def test_leaving_the_household_is_checked(ctx: Context) -> None:
     with pytest.raises(errors.NotFoundError):
         left(stranger.id, date(2026, 12, 1))
     with pytest.raises(errors.ConflictError, match="living in the household"):
-        families.record_returned(ctx, family_id=family_id, person_id=mum.id)
+        membership.record_returned(ctx, family_id=family_id, person_id=mum.id)
     left(kid.id, date(2015, 1, 1), "x" * 200)  # the day of birth, and 200 characters, will do
     with pytest.raises(errors.ConflictError, match="already recorded"):
         left(kid.id, date(2026, 12, 1))
-    kept = families.departures(ctx, family_id)[kid.id]
+    kept = membership.departures(ctx, family_id)[kid.id]
     assert (kept.left_on, kept.left_reason) == (date(2015, 1, 1), "x" * 200)
     assert ctx.actor is not None
     owner = replace(ctx, actor=replace(ctx.actor, roles=frozenset({"process_owner"})))
     with pytest.raises(errors.PermissionDeniedError):
-        families.record_left(
+        membership.record_left(
             owner, family_id=family_id, person_id=mum.id, left_on=date(2026, 12, 1)
         )
 

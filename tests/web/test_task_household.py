@@ -72,7 +72,7 @@ def test_the_household_beside_a_task_shows_who_has_left_last(
 ) -> None:
     from api.common.context import base_context
     from domain.db import unit_of_work
-    from domain.families import service as families
+    from domain.families import membership
     from domain.users import service as users
     from domain.users.models import User
 
@@ -89,7 +89,9 @@ def test_the_household_beside_a_task_shows_who_has_left_last(
         ctx = base_context(None)
         ctx.actor = users.actor_of(ctx.session.query(User).filter_by(username="sam").one())
         with unit_of_work(ctx.session):
-            families.record_left(ctx, family_id=family_id, person_id=dad, left_on=date(2026, 11, 2))
+            membership.record_left(
+                ctx, family_id=family_id, person_id=dad, left_on=date(2026, 11, 2)
+            )
     _start(app, family_id, [teen])
     sign_in(client, "sam")
     task_id = re.findall(r'href="/tasks/(\d+)"', html(client.get("/tasks")))[0]

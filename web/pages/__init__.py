@@ -14,6 +14,7 @@ PAGE_MODULES = (
     "web.pages.tasks",  # task form pages
     "web.pages.start",  # start pages: referral, MDT meeting, escalation, early help
     "web.pages.families",  # family page (Think Family), add and edit person, ethnicity
+    "web.pages.households",  # a member has left the household, or is back
     "web.pages.dashboard",  # team manager dashboard and process heatmap
     "web.pages.instances",  # instance page: diagram, timeline, timers, audit trail
 )

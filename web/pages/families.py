@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from api.common.auth import requires_role
@@ -36,7 +36,6 @@ FORM_ERROR_STATUS = 200  # as the task pages: the form is shown again with its e
 SEARCH_LIMIT = 50
 FAMILY_FORM = "families/family_form.html"
 PERSON_FORM = "families/person_form.html"
-LEFT_FORM = FAMILY_FORM  # the same one-question-page layout
 START_LINKS = (
     ("referral", "Make a referral"),
     ("mdt_meeting", "Arrange a multi-agency meeting"),
@@ -79,7 +78,7 @@ def add_family() -> tuple[str, int] | Response:
         "once": True,  # a one-time token: sent twice, it adds one family
     }
     if request.method == "GET":
-        return _render_form(FAMILY_FORM, page, schema, {}, [])
+        return render_form_page(FAMILY_FORM, page, schema, {}, [])
     data, errors = check_submission(schema, request.form)
     token = resend.sent_token()
     earlier = resend.earlier_result(ctx, token)
@@ -103,7 +102,7 @@ def add_family() -> tuple[str, int] | Response:
             return resend.earlier_result(ctx, token) or redirect(back)
         except ConflictError as exc:
             errors = [FieldError("#/reference", "reference", str(exc).rstrip("."))]
-    return _render_form(FAMILY_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
+    return render_form_page(FAMILY_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 @bp.get("/families/<int:family_id>")
@@ -138,75 +137,7 @@ def family_page(family_id: int) -> str:
         )
 
 
-@bp.route("/families/<int:family_id>/members/<int:person_id>/left", methods=["GET", "POST"])
-@requires_role(*policies.WRITERS)
-def record_left(family_id: int, person_id: int) -> tuple[str, int] | Response:
-    """Record that a member has left the household (they stay on the family record)."""
-    ctx = command_context()
-    family = families.get_family(ctx, family_id)
-    person = _member_of(ctx, family.id, person_id)
-    name = forms.person_name(person)
-    back = url_for("pages_families.family_page", family_id=family.id)
-    schema = forms.left_schema()
-    page = {
-        "title": f"Record that {name} has left the household",
-        "caption": family.reference or family.name or "",
-        "back_url": back,
-        "button": "Save",
-        "intro": "They stay on the family record and its timeline, with the day they left: "
-        "someone who has left can still matter to the children's safety. If they come back, "
-        "record that on the family page.",
-        "once": False,  # sent twice, the second is refused: their leaving is recorded already
-    }
-    if request.method == "GET":
-        return _render_form(LEFT_FORM, page, schema, {}, [])
-    data, errors = check_submission(schema, request.form)
-    if not errors:
-        try:
-            with unit_of_work(ctx.session):
-                families.record_left(
-                    ctx,
-                    family_id=family.id,
-                    person_id=person.id,
-                    left_on=date.fromisoformat(str(data["left_on"])),
-                    reason=str(data.get("reason") or "") or None,
-                )
-            notify("success", f"{name} is recorded as having left the household")
-            return redirect(f"{back}#person-{person.id}")
-        except ValidationFailedError as exc:
-            errors = forms.field_errors(exc, forms.LEFT_FIELDS, "left_on")
-        except ConflictError as exc:  # recorded meanwhile (or sent twice): show what is recorded
-            notify("important", str(exc))
-            return redirect(f"{back}#person-{person.id}")
-    return _render_form(LEFT_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
-
-
-@bp.post("/families/<int:family_id>/members/<int:person_id>/returned")
-@requires_role(*policies.WRITERS)
-def record_returned(family_id: int, person_id: int) -> Response:
-    """Record that a member who had left lives in the household again."""
-    ctx = command_context()
-    family = families.get_family(ctx, family_id)
-    person = _member_of(ctx, family.id, person_id)
-    back = url_for("pages_families.family_page", family_id=family.id) + f"#person-{person.id}"
-    try:
-        with unit_of_work(ctx.session):
-            families.record_returned(ctx, family_id=family.id, person_id=person.id)
-        notify("success", f"{forms.person_name(person)} is recorded as living in the household")
-    except ConflictError as exc:
-        notify("important", str(exc))
-    return redirect(back)
-
-
-def _member_of(ctx: Context, family_id: int, person_id: int) -> Person:
-    """A member of the household, or a 404 page."""
-    for person in families.members_of(ctx, family_id):
-        if person.id == person_id:
-            return person
-    raise NotFound()
-
-
-def _render_form(
+def render_form_page(
     template: str,
     template_values: dict[str, Any],
     schema: dict[str, Any],
@@ -234,7 +165,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
         "button": "Add person",
     }
     if request.method == "GET":
-        return _render_form(PERSON_FORM, page, schema, {}, [])
+        return render_form_page(PERSON_FORM, page, schema, {}, [])
     data, errors = check_submission(schema, request.form)
     chosen = forms.chosen_relationships(data)
     errors = errors or forms.responsibility_errors(data, chosen, others)
@@ -243,7 +174,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
     if earlier is not None:  # sent twice: the first sending added the person
         return earlier
     if errors:
-        return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
+        return render_form_page(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
     details = forms.person_details(data)
     matches = matching.possible_matches(
         ctx,
@@ -284,7 +215,7 @@ def add_member(family_id: int) -> tuple[str, int] | Response:
         errors = forms.member_errors(exc, chosen)
     except submissions.AlreadySentError:  # sent twice at once: the other sending added them
         return resend.earlier_result(ctx, token) or redirect(result)
-    return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
+    return render_form_page(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _valid_choice(choice: str, matches: Sequence[matching.PossibleMatch]) -> bool:
@@ -316,7 +247,7 @@ def _render_matches(
         "name": forms.person_name,
         "button": "Continue",
     }
-    return _render_form(PERSON_FORM, values, schema, data, errors, FORM_ERROR_STATUS)
+    return render_form_page(PERSON_FORM, values, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _family_of(memberships: Sequence[int]) -> int | None:
@@ -366,7 +297,7 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
     }
     if request.method == "GET":
         values = {**forms.person_values(person), **forms.relationship_values(recorded)}
-        return _render_form(PERSON_FORM, page, schema, values, [])
+        return render_form_page(PERSON_FORM, page, schema, values, [])
     since = _instant(request.form.get("unchanged_since"))
     data, errors = check_submission(schema, request.form)
     answered = forms.relationship_answers(data)
@@ -401,7 +332,7 @@ def edit_person(person_id: int) -> tuple[str, int] | Response:
             return redirect(back)
         except ValidationFailedError as exc:
             errors = forms.field_errors(exc, forms.PERSON_FIELDS, "given_name")
-    return _render_form(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
+    return render_form_page(PERSON_FORM, page, schema, data, errors, FORM_ERROR_STATUS)
 
 
 def _seen(recorded: dict[int, tuple[str, bool]]) -> str:

@@ -17,7 +17,7 @@ from api.rest.common import Blueprint
 from api.rest.families import schemas
 from domain.db import unit_of_work
 from domain.families import consent as consent_service
-from domain.families import disabilities, ethnicity, matching, view
+from domain.families import disabilities, ethnicity, matching, membership, view
 from domain.families import service as families
 from domain.families.models import (
     ConsentRecord,
@@ -120,14 +120,14 @@ def record_left(payload: dict[str, Any], family_id: int, person_id: int) -> Fami
     """
     ctx = command_context()
     with unit_of_work(ctx.session):
-        membership = families.record_left(
+        left = membership.record_left(
             ctx,
             family_id=family_id,
             person_id=person_id,
             left_on=payload["left_on"],
             reason=payload["reason"],
         )
-    return membership
+    return left
 
 
 @bp.delete("/families/<int:family_id>/members/<int:person_id>/left")
@@ -137,8 +137,8 @@ def record_returned(family_id: int, person_id: int) -> FamilyMembership:
     """Record that a member who had left lives in the household again (409 if not left)."""
     ctx = command_context()
     with unit_of_work(ctx.session):
-        membership = families.record_returned(ctx, family_id=family_id, person_id=person_id)
-    return membership
+        back = membership.record_returned(ctx, family_id=family_id, person_id=person_id)
+    return back
 
 
 @bp.get("/families/<int:family_id>/possible-matches")
