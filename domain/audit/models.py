@@ -10,11 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.db import Base, UTCDateTime
 
-READ_ACTIONS = ("family.viewed", "person.special_category_viewed", "person.viewed")
+READ_ACTIONS = (
+    "family.viewed",
+    "person.special_category_viewed",
+    "person.viewed",
+    "process.records_viewed",
+)
 """Events that record a read, not a change. There are many more of them than of changes."""
 
 NOT_A_READ = text(
-    "action NOT IN ('family.viewed', 'person.special_category_viewed', 'person.viewed')"
+    "action NOT IN ('family.viewed', 'person.special_category_viewed', 'person.viewed', "
+    "'process.records_viewed')"
 )
 """The condition of the changes-only indexes; a query must say it in these words to use them."""
 

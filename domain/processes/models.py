@@ -101,6 +101,8 @@ class ProcessInstance(Base):
     next_timer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """Selected workflow variables (stage, decision, outcome...) for lists and dashboards."""
+    start_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    """The answers the case was started with, as submitted (read on the case and task pages)."""
     active_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
     completed_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import zlib
 from collections.abc import Mapping, Sequence
@@ -90,6 +91,7 @@ def start_process(
     family_id, subject_ids = _family_and_subjects(
         ctx, payload.get("family_id"), payload.get("subject_person_ids")
     )
+    answers = copy.deepcopy(payload)  # as submitted, before the engine sees it
     if ctx.actor is not None:
         payload["started_by"] = ctx.actor.username
         payload["started_by_agency"] = ctx.actor.agency_code
@@ -114,6 +116,7 @@ def start_process(
         ended_at=None,
         end_reason=None,
         summary={},
+        start_data=answers,
     )
     instance.version = version
     apply_state(ctx, instance, compiled, state, open_rows=[], new=True)

@@ -1,4 +1,5 @@
-"""The instance page: stages on the diagram and as text, open tasks and timers, timeline, audit."""
+"""The instance page: what was recorded, stages on the diagram and as text, open tasks and
+timers, timeline, audit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from domain.processes import instances as instance_queries
 from domain.processes import runtime
 from domain.reports import instance as instance_report
 from domain.reports.access import TERMINATE_ROLES, may_terminate
+from domain.reports.records import case_records
 from domain.users import service as users_service
+from web.answers import recorded
 from web.pages.session import notify
 from web.reports import render_page
 
@@ -31,6 +34,8 @@ OPEN_STATUSES = ("active", "incident")
 def _page(instance_id: int, **extra: Any) -> str:
     ctx = command_context()
     instance = runtime.get_instance(ctx, instance_id)
+    with unit_of_work(ctx.session, keep_loaded=True):  # the read of the answers is audited
+        records = recorded(case_records(ctx, instance, via="case"))
     version = instance.version
     tasks = instance_queries.ready_tasks(ctx, instance.id)
     claimers = users_service.display_names(ctx, (t.claimed_by for t in tasks))
@@ -39,6 +44,7 @@ def _page(instance_id: int, **extra: Any) -> str:
         instance=instance,
         version=version,
         elements=instance_report.element_states(instance),
+        records=records,
         tasks=tasks,
         lanes=LANES,
         claimers=claimers,

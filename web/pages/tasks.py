@@ -19,6 +19,7 @@ from domain.agencies import service as agencies
 from domain.context import Context
 from domain.db import unit_of_work
 from domain.families import view as family_view
+from domain.families.view import Household
 from domain.forms import FieldError, sort_errors
 from domain.lanes import LANES
 from domain.processes import definitions, runtime
@@ -27,8 +28,10 @@ from domain.processes.choices import (
     dynamic_choices,
 )
 from domain.processes.models import HumanTask
+from domain.reports.records import case_records
 from domain.users.models import User
 from web import dates
+from web.answers import recorded
 from web.formrender import Choices, FieldList, build_fields, check_submission
 from web.pages.inbox import process_title
 from web.pages.session import actor_of, notify, page_context
@@ -148,7 +151,7 @@ def _render(
     agency = agencies.find_agency(ctx, task.agency_code) if task.agency_code else None
     return render_template(
         "tasks/task.html",
-        **_household_panel(ctx, task),
+        **_case_panels(ctx, task),
         task=task,
         instance=task.instance,
         process_title=process_title(task.instance.version.definition),
@@ -167,15 +170,23 @@ def _render(
     )
 
 
-def _household_panel(ctx: Context, task: HumanTask) -> dict[str, Any]:
-    """Think Family beside every task: the household's members and their open processes."""
+def _case_panels(ctx: Context, task: HumanTask) -> dict[str, Any]:
+    """What the case holds, read in one audited unit: what was recorded, and the household."""
     family_id = task.instance.family_id
-    if family_id is None:
-        return {"household": None}
-    subjects = set(task.instance.subject_person_ids or [])
-    with unit_of_work(ctx.session):  # the read is audited
+    with unit_of_work(ctx.session, keep_loaded=True):  # the reads are audited
+        records = recorded(case_records(ctx, task.instance, via="task"))
+        if family_id is None:
+            return {"records": records, "household": None}
         household = family_view.get_household(ctx, family_id)
         names = {m.person.id: person_name(m.person) for m in household.members}
+    return {"records": records, **_household_panel(task, household, names)}
+
+
+def _household_panel(
+    task: HumanTask, household: Household, names: dict[int, str]
+) -> dict[str, Any]:
+    """Think Family beside every task: the household's members and their open processes."""
+    subjects = set(task.instance.subject_person_ids or [])
     by_person: dict[int, list[Any]] = {}
     household_wide = []
     for process in household.open_processes:

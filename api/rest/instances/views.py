@@ -22,6 +22,7 @@ from domain.lanes import ADMIN, PRACTITIONER, PROCESS_OWNER, TEAM_MANAGER
 from domain.processes import instances as instance_queries
 from domain.processes import runtime
 from domain.processes.models import ProcessInstance
+from domain.reports import records
 from domain.submissions import service as submissions
 
 bp = Blueprint(
@@ -78,6 +79,10 @@ class InstanceSchema(Schema):
 class InstanceDetailSchema(InstanceSchema):
     """An instance with its history and timers."""
 
+    start_data = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The answers the case was started with, as submitted."},
+    )
     history = fields.Method("get_history")
     timers = fields.Method("get_timers")
     active_elements = fields.List(fields.String())
@@ -213,8 +218,15 @@ def list_instances(query: dict[str, Any]) -> list[ProcessInstance]:
 @bp.response(200, InstanceDetailSchema)
 @requires_role()
 def get_instance(instance_id: int) -> ProcessInstance:
-    """Read an instance: status, ready tasks, completed-task history and waiting timers."""
-    return runtime.get_instance(command_context(), instance_id)
+    """Read an instance: status, its start answers, ready tasks, completed-task history and
+    waiting timers. Reading the start answers is audited, as is each completed task's
+    answers (`GET /tasks/{id}`)."""
+    ctx = command_context()
+    instance = runtime.get_instance(ctx, instance_id)
+    if instance.start_data:
+        with unit_of_work(ctx.session, keep_loaded=True):
+            records.audit_reads(ctx, [instance.id], via="api")
+    return instance
 
 
 @bp.post("/<int:instance_id>/terminate")

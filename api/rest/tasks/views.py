@@ -17,6 +17,7 @@ from domain.db import unit_of_work
 from domain.processes import runtime
 from domain.processes import tasks as task_service
 from domain.processes.models import HumanTask
+from domain.reports import records
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks", description="User tasks")
 
@@ -86,8 +87,12 @@ def _visible_task(task_id: int) -> HumanTask:
 @bp.response(200, TaskDetailSchema)
 @requires_role()
 def get_task(task_id: int) -> HumanTask:
-    """Read a task with its form's JSON Schema."""
-    return _visible_task(task_id)
+    """Read a task with its form's JSON Schema (and, once completed, its answers)."""
+    task = _visible_task(task_id)
+    ctx = command_context()
+    with unit_of_work(ctx.session, keep_loaded=True):  # reading recorded answers is audited
+        records.audit_reads(ctx, records.answered_cases([task]), via="api")
+    return task
 
 
 @bp.post("/<int:task_id>/complete")
