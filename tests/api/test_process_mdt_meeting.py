@@ -394,6 +394,13 @@ def test_a_teacher_convenes_and_every_agency_is_invited_in_parallel(
     api.complete(health, {"response": "substitute", "substitute_role": "Health visitor"}, "nurse")
     csc = api.task_for(iid, "respond_to_invitation", CSC)
     assert api.invalid(csc, {"response": "declined"}, "social_worker") == ["#/data/decline_reason"]
+    # What an agency shares is shared with a recorded basis, and not sharing with a reason
+    # (golden rule 7: the decision and the reasons are recorded either way).
+    declined = {"response": "declined", "decline_reason": "In court."}
+    shared = {**declined, "observed": "Known to the service in 2024."}
+    assert api.invalid(csc, shared, "social_worker") == ["#/data/sharing_basis"]
+    withheld = {**declined, "sharing_basis": "not_shared"}
+    assert api.invalid(csc, withheld, "social_worker") == ["#/data/not_shared_reason"]
     body = assert_problem(api.submit(csc, {"response": "declined"}, "social_worker"), 422)
     assert [e["field"] for e in body["errors"]] == ["decline_reason"]
     after = api.complete(

@@ -67,6 +67,7 @@ def test_mdt_meeting_invitations_accepted_and_declined_with_a_reason(
     open_task(police, reference, RESPOND)
     choose(police, "response", "accepted")
     fill(police, "observed", "Two call-outs to the address this year; no arrests.")
+    choose(police, "sharing_basis", "risk_of_harm")
     submit(police, "Complete task", "police accepted")
     expect(police.locator(".govuk-notification-banner--success")).to_contain_text(RESPOND)
 
