@@ -7,12 +7,12 @@ is audited (`process.records_viewed`), as a read of the case, without personal d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.agencies import service as agencies_service
 from domain.audit import service as audit
@@ -50,17 +50,23 @@ class CaseRecords:
 
     records: list[CaseRecord]
     choices: dict[str, list[tuple[str, str]]]
+    older: int = 0
+    """Completed tasks left out, older than those kept (see `case_records`'s `latest`)."""
 
 
-def case_records(ctx: Context, instance: ProcessInstance, *, via: str) -> CaseRecords:
+def case_records(
+    ctx: Context, instance: ProcessInstance, *, via: str, latest: int | None = None
+) -> CaseRecords:
     """Return the case's start answers and completed tasks' answers, oldest first; audit it.
 
-    `via` says where they were read ("case" or "task"). The caller's unit of work commits the
-    audit row; nothing is audited when nothing has been recorded.
+    `latest` keeps only that many of the most recent completed tasks (the start answers are
+    always kept); `CaseRecords.older` counts those left out. `via` says where they were read
+    ("case" or "task"). The caller's unit of work commits the audit row; nothing is audited
+    when nothing has been recorded.
     """
     version = instance.version
     forms: Mapping[str, Any] = version.forms or {}
-    tasks = instance_queries.completed_tasks(ctx, instance.id)
+    tasks, older = _completed(ctx, instance.id, latest)
     people = _people(ctx, [instance.started_by, *(t.completed_by for t in tasks)])
     agency_names = {a.code: a.name for a in agencies_service.list_agencies(ctx)}
     records: list[CaseRecord] = []
@@ -87,7 +93,27 @@ def case_records(ctx: Context, instance: ProcessInstance, *, via: str) -> CaseRe
         )
     if records:
         audit_reads(ctx, [instance.id], via=via)
-    return CaseRecords(records, _labels(ctx, records, instance.family_id))
+    return CaseRecords(records, _labels(ctx, records, instance.family_id), older)
+
+
+def _completed(
+    ctx: Context, instance_id: int, latest: int | None
+) -> tuple[Sequence[HumanTask], int]:
+    """The case's completed tasks, oldest first (only the `latest` newest), and how many older."""
+    if latest is None:
+        return instance_queries.completed_tasks(ctx, instance_id), 0
+    done = (HumanTask.instance_id == instance_id, HumanTask.status == "completed")
+    newest = (
+        select(HumanTask)
+        .where(*done)
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+        .limit(latest)
+    )
+    tasks = list(reversed(ctx.session.scalars(newest).all()))
+    if len(tasks) < latest:
+        return tasks, 0
+    total = ctx.session.scalar(select(func.count()).select_from(HumanTask).where(*done)) or 0
+    return tasks, total - len(tasks)
 
 
 def audit_reads(ctx: Context, instance_ids: Iterable[int], *, via: str) -> None:

@@ -11,6 +11,7 @@ import html as html_lib
 import re
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -184,3 +185,33 @@ def test_the_api_gives_the_start_answers_and_audits_reads_of_answers(
     api.ok("get", f"/tasks/{open_task}", "teacher")  # no answers yet: not a read of any
 
     assert reads(app, iid) == [("teacher", "api"), ("social_worker", "api")]
+
+
+def test_a_task_page_shows_the_start_and_the_latest_records_and_points_to_the_rest(
+    app: Flask,
+    client: FlaskClient,
+    api: Api,
+    family: tuple[int, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from web.pages import tasks
+
+    monkeypatch.setattr(tasks, "RECENT_RECORDS", 1)
+    instance = raise_concern(api, family)
+    iid = instance["id"]
+    api.work(iid, "stage1_response", RESPONSE, "social_worker", CSC)
+    api.work(iid, "stage1_discussion", discussion(resolved=False), "teacher", SCHOOL)
+    task_id = api.task_for(iid, "stage2_response")
+    api.headers("csc_manager")
+    sign_in(app, client, "csc_manager")
+
+    shown = words(page(client, f"/tasks/{task_id}"))
+
+    assert DISPUTED in shown  # how it started, always
+    assert "The records of 1 earlier task is on the case page" in shown
+    assert "Stage 1: record the discussion" in shown  # the latest
+    assert RESPONSE["position"] not in shown  # the earlier one is left to the case page
+    order = [shown.index(s) for s in (DISPUTED, "1 earlier task", "Stage 1: record the")]
+    assert order == sorted(order)
+    case = words(page(client, f"/instances/{iid}"))
+    assert RESPONSE["position"] in case  # the case page shows every record

@@ -38,6 +38,9 @@ from web.pages.session import actor_of, notify, page_context
 from web.people_forms import person_name
 
 bp = Blueprint("pages_tasks", __name__)
+RECENT_RECORDS = 10
+"""Completed tasks whose answers a task page shows (with the start answers); the case page
+shows them all."""
 log = logging.getLogger("thinkfamily.web")
 
 _SANDBOX = SandboxedEnvironment(autoescape=False)  # output is escaped by the page template
@@ -174,12 +177,13 @@ def _case_panels(ctx: Context, task: HumanTask) -> dict[str, Any]:
     """What the case holds, read in one audited unit: what was recorded, and the household."""
     family_id = task.instance.family_id
     with unit_of_work(ctx.session, keep_loaded=True):  # the reads are audited
-        records = recorded(case_records(ctx, task.instance, via="task"))
+        case = case_records(ctx, task.instance, via="task", latest=RECENT_RECORDS)
+        records = {"records": recorded(case), "older_records": case.older}
         if family_id is None:
-            return {"records": records, "household": None}
+            return {**records, "household": None}
         household = family_view.get_household(ctx, family_id)
         names = {m.person.id: person_name(m.person) for m in household.members}
-    return {"records": records, **_household_panel(task, household, names)}
+    return {**records, **_household_panel(task, household, names)}
 
 
 def _household_panel(
