@@ -48,6 +48,8 @@ class WaitingTimer:
     element_id: str
     title: str
     due_at: datetime
+    agency: str | None = None
+    """The agency of the task the timer is attached to, when that task names one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import StandardLoopTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -417,7 +418,8 @@ class SpiffEngine:
                 with operation_scope(params if params is not None else {}):
                     ready.append(self._user_task(process, task))
             elif task.state == TaskState.WAITING:
-                timer = self._timer(process, task)
+                with operation_scope(params if params is not None else {}):
+                    timer = self._timer(process, task)
                 if timer is not None:
                     timers.append(timer)
         return ProcessState(
@@ -449,11 +451,11 @@ class SpiffEngine:
         full["typename"] = "BpmnWorkflow"
         return full
 
-    def _user_task(self, process: CompiledProcess, task: Any) -> UserTask:
-        info = process.tasks.get(task.task_spec.bpmn_id)
+    def _evaluated(self, task: Any, names: tuple[str, ...]) -> dict[str, Any]:
+        """The task's Spiff properties of these names, each evaluated in the task's data."""
         properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
         evaluated: dict[str, Any] = {}
-        for name in ("dueWorkingDays", "dueAt", "agency", "assignee"):
+        for name in names:
             if name in properties:
                 try:
                     evaluated[name] = self.script_engine.environment.evaluate(
@@ -461,6 +463,11 @@ class SpiffEngine:
                     )
                 except Exception:
                     evaluated[name] = None
+        return evaluated
+
+    def _user_task(self, process: CompiledProcess, task: Any) -> UserTask:
+        info = process.tasks.get(task.task_spec.bpmn_id)
+        evaluated = self._evaluated(task, ("dueWorkingDays", "dueAt", "agency", "assignee"))
         due_at = None
         if evaluated.get("dueAt"):
             due_at = _plain_utc(TimerEventDefinition.get_datetime(str(evaluated["dueAt"])))
@@ -480,8 +487,7 @@ class SpiffEngine:
             assignee=str(evaluated["assignee"]) if evaluated.get("assignee") else None,
         )
 
-    @staticmethod
-    def _timer(process: CompiledProcess, task: Any) -> WaitingTimer | None:
+    def _timer(self, process: CompiledProcess, task: Any) -> WaitingTimer | None:
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             return None
@@ -495,4 +501,16 @@ class SpiffEngine:
             element_id=bpmn_id,
             title=process.element_names.get(bpmn_id, bpmn_id),
             due_at=due,
+            agency=self._timer_agency(task),
         )
+
+    def _timer_agency(self, task: Any) -> str | None:
+        """The agency of the task a boundary timer is attached to (each invited agency's
+        reply has its own reminders), or None."""
+        if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
+            return None
+        for attached in task.parent.children:
+            if not isinstance(attached.task_spec, BoundaryEvent):
+                agency = self._evaluated(attached, ("agency",)).get("agency")
+                return str(agency) if agency else None
+        return None

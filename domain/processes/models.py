@@ -155,6 +155,8 @@ class TimerRow(Base):
     task_uuid: Mapped[str] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
+    agency_code: Mapped[str | None] = mapped_column(String(40))
+    """The agency of the task the timer is attached to (whose reply or action it chases)."""
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     """waiting | incident"""

@@ -150,6 +150,7 @@ def add_timers(ctx: Context, instance_id: int, timers: tuple[WaitingTimer, ...])
                 "task_uuid": timer.task_id,
                 "element_id": timer.element_id,
                 "title": timer.title,
+                "agency_code": timer.agency,
                 "due_at": timer.due_at,
                 "status": "waiting",
                 "attempts": 0,

@@ -461,10 +461,16 @@ def test_an_agency_that_does_not_reply_is_reminded_then_its_manager_told_without
     iid = convene(api, family, meeting_date="2026-12-29")
     everyone_accepts(api, iid, [POLICE, HEALTH, CSC])
     outbox.new()
-    timers = {(t["element_id"], when(t["due_at"])) for t in api.instance(iid)["timers"]}
+    listed = api.instance(iid)["timers"]
+    timers = {(t["element_id"], when(t["due_at"])) for t in listed}
     assert ("invitation_reminder_due", REPLY_DUE) in timers
     assert ("invitation_manager_due", utc("2026-12-24T17:00:00+00:00")) in timers
     assert ("meeting_day_over", utc("2026-12-29T17:00:00+00:00")) in timers
+    # each timer says whose reply it chases: only housing's is still awaited
+    chasing = {t["element_id"]: t["agency_code"] for t in listed if "invitation" in t["element_id"]}
+    assert chasing == {"invitation_reminder_due": HOUSING, "invitation_manager_due": HOUSING}
+    notes = [t["agency_code"] for t in listed if t["element_id"] == "notes_overdue"]
+    assert notes == [SCHOOL]  # the convenor's record of the meeting
 
     assert fire_at(app, clock, "2026-12-23T16:59:00+00:00") == 0
     assert outbox.new(iid) == []

@@ -42,6 +42,10 @@ class TimerSchema(Schema):
 
     element_id = fields.String()
     title = fields.String()
+    agency_code = fields.String(
+        allow_none=True,
+        metadata={"description": "The agency of the task the timer is attached to, if any."},
+    )
     due_at = fields.DateTime()
     status = fields.String()
 
