@@ -291,6 +291,11 @@ def test_without_immediate_danger_the_referrer_seeks_consent_and_thinks_family(
     api: Api, fam: FamilyRecord
 ) -> None:
     iid = start(api, fam)
+    # professional curiosity: what the referrer checked, and how, and what is still unknown
+    unchecked = {k: v for k, v in concern().items() if k not in ("verified", "uncertain")}
+    task = api.task(iid, "referral_record_concern")
+    body = problem(api.submit(task["id"], unchecked, REFERRER), 422)
+    assert [e["field"] for e in body["errors"]] == ["verified", "uncertain"]
     after = api.complete(iid, "referral_record_concern", concern())
 
     assert sorted(t["element_id"] for t in after["ready_tasks"]) == [

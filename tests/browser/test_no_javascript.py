@@ -49,6 +49,8 @@ def test_sign_in_and_complete_a_task_without_javascript(open_page: OpenPage) -> 
     expect(page.locator('input[name="immediate_danger"][value="no"]')).to_be_checked()
 
     fill(page, "concern", "Ruby said she is scared to go home when mum's friend visits.")
+    fill(page, "verified", "Nothing yet: it was said at the end of the school day.")
+    fill(page, "uncertain", "Who mum's friend is and how often he visits.")
     choose(page, "dsl_consulted", "yes")
     choose(page, "threshold_checked", "no")
     select_option(page, "referral_source", "2A")

@@ -70,6 +70,8 @@ def test_referral_from_concern_to_decision_and_feedback(open_page: OpenPage) -> 
     reference = start_referral(teacher)
 
     fill(teacher, "concern", "Leah came to school hungry three days running and was withdrawn.")
+    fill(teacher, "verified", "Breakfast club records for the week; her class teacher saw it too.")
+    fill(teacher, "uncertain", "Whether her younger brother is getting enough to eat.")
     fill(teacher, "child_voice", "Leah said there is no food at home at the weekend.")
     choose(teacher, "immediate_danger", "no")
     choose(teacher, "dsl_consulted", "yes")

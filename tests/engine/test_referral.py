@@ -55,6 +55,8 @@ def concern(**overrides: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "concern": "Jay (7) came to school with a bruise on his cheek and said his mum's "
         "boyfriend 'got angry'. His sister (4) has missed nursery all week.",
+        "verified": "Attendance register checked; the bruise was seen by two staff.",
+        "uncertain": "Who the boyfriend is and whether he lives there.",
         "child_voice": "Jay said he does not want to go home tonight.",
         "immediate_danger": False,
         "dsl_consulted": True,
