@@ -1,6 +1,6 @@
-"""The case page's timers say whose work each one chases: every agency invited to an MDT
-meeting has its own reply reminders, so "No reply in time" alone would not say whose reply is
-late."""
+"""The case page says whose work each open task and timer is, by agency name: every agency
+invited to an MDT meeting has its own reply reminders, so "No reply in time" alone would not
+say whose reply is late."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def test_each_reply_timer_names_the_agency_whose_reply_it_awaits(
     assert any(r.startswith("Still no reply Northshire Housing") for r in rows), rows
     assert not any("Northshire Police" in r for r in rows)  # police replied: nothing chases it
     assert any(r.startswith("Notes overdue") for r in rows), rows
+    tasks = body[body.index('id="tasks"') : body.index('id="timers"')]
+    assert "Invited agency, Northshire Housing" in html_lib.unescape(tasks)  # a name, not a code
+    assert f"({HOUSING})" not in tasks
 
 
 def api_invited(api: Api, iid: int) -> list[str]:
