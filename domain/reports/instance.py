@@ -91,11 +91,19 @@ def status_json(instance: ProcessInstance) -> dict[str, Any]:
 
 
 def _task_titles(ctx: Context, events: Sequence[AuditEvent]) -> dict[str, str]:
+    """Task titles by task id, each with its agency's name when the task is for one agency
+    (each invited agency has its own "Respond to the invitation")."""
     ids = [int(e.subject_id) for e in events if e.subject_type == "human_task"]
     if not ids:
         return {}
-    rows = ctx.session.execute(select(HumanTask.id, HumanTask.title).where(HumanTask.id.in_(ids)))
-    return {str(task_id): title for task_id, title in rows}
+    rows = ctx.session.execute(
+        select(HumanTask.id, HumanTask.title, HumanTask.agency_code).where(HumanTask.id.in_(ids))
+    ).all()
+    names = {a.code: a.name for a in agencies_service.list_agencies(ctx)} if rows else {}
+    return {
+        str(task_id): f"{title} ({names.get(code, code)})" if code else title
+        for task_id, title, code in rows
+    }
 
 
 def _details(details: dict[str, Any] | None) -> str:

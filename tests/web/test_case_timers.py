@@ -1,6 +1,6 @@
-"""The case page says whose work each open task and timer is, by agency name: every agency
-invited to an MDT meeting has its own reply reminders, so "No reply in time" alone would not
-say whose reply is late."""
+"""The case page says whose work each open task, timer and timeline entry is, by agency
+name: every agency invited to an MDT meeting has its own reply and its own reminders, so "No
+reply in time" alone would not say whose reply is late."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def test_each_reply_timer_names_the_agency_whose_reply_it_awaits(
     tasks = body[body.index('id="tasks"') : body.index('id="timers"')]
     assert "Invited agency, Northshire Housing" in html_lib.unescape(tasks)  # a name, not a code
     assert f"({HOUSING})" not in tasks
+    timeline = html_lib.unescape(body[body.index('id="timeline"') :])
+    assert "Task opened: Respond to the invitation (Northshire Housing)" in timeline
+    assert "Task: Respond to the invitation (Northshire Police)" in timeline  # the audit trail
 
 
 def api_invited(api: Api, iid: int) -> list[str]:
