@@ -41,6 +41,13 @@ AGENCIES = (
     ("partnership", "Safeguarding Partnership Business Unit", "partnership"),
 )
 
+AGENCY_PARAMETERS = {
+    "csc_agency": "csc",
+    "early_help_agency": "early-help",
+    "partnership_agency": "partnership",
+}
+"""The demo agency each `*_agency` process parameter names."""
+
 USERS = (
     ("sw1", "Social worker (demo)", (PRACTITIONER,), "csc"),
     ("tm1", "CSC team manager (demo)", (TEAM_MANAGER,), "csc"),
@@ -87,6 +94,9 @@ def demo_steps(*, workflows_dir: Path, forms_dir: Path) -> list[DemoStep]:
             steps.append(DemoStep(key, _missing(workflows_dir / f"{key}.bpmn"), optional=True))
     for bundle in bundles_from_folder(workflows_dir, forms_dir) if present else []:
         steps.append(DemoStep(f"deploy {bundle.key}", _deploy(bundle), optional=True))
+        steps.append(
+            DemoStep(f"agencies of {bundle.key}", _agency_parameters(bundle.key), optional=True)
+        )
     for spec in FAMILIES:
         for plan in spec.plans:
             if plan.key in present:
@@ -154,6 +164,24 @@ def _deploy(bundle: Any) -> Callable[[Context], str]:
             ctx, key=bundle.key, bpmn_files=bundle.bpmn, forms=bundle.forms
         )
         return f"version {version.number} {'deployed' if created else 'unchanged'}"
+
+    return run
+
+
+def _agency_parameters(key: str) -> Callable[[Context], str]:
+    """Point the process's agency parameters at the demo agencies, as a partnership's process
+    owner would at set-up: the diagrams' defaults are other codes."""
+
+    def run(ctx: Context) -> str:
+        declared = definitions.latest_version(ctx, key).parameters or {}
+        values = definitions.parameters_for(ctx, definitions.latest_version(ctx, key))
+        changed = []
+        for name in sorted(declared):
+            code = AGENCY_PARAMETERS.get(name)
+            if code is not None and values.get(name) != code:
+                definitions.set_parameter(ctx, key=key, name=name, value=code)
+                changed.append(f"{name}={code}")
+        return ", ".join(changed) or "already set"
 
     return run
 

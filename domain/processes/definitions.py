@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from domain import errors
+from domain.agencies import service as agencies_service
 from domain.audit import service as audit
 from domain.context import Context
 from domain.db import first_writer_wins
@@ -232,6 +233,15 @@ def parameters_for(ctx: Context, version: ProcessVersion) -> ProcessParameters:
     return ProcessParameters(ctx, version)
 
 
+AGENCY_PARAMETER_SUFFIX = "_agency"
+
+
+def names_an_agency(name: str) -> bool:
+    """Whether a parameter's value is an agency's code (its name ends in `_agency`): tasks
+    and notices for it go to that agency, so it must be one that exists."""
+    return name.endswith(AGENCY_PARAMETER_SUFFIX)
+
+
 def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessParameter:
     """Set a process parameter (e.g. an escalation stage limit) without changing the diagram."""
     version = latest_version(ctx, key)
@@ -239,6 +249,13 @@ def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessPa
     if name not in declared:
         raise errors.NotFoundError("The process does not read a parameter with that name.")
     default = declared[name]
+    if names_an_agency(name) and (
+        not isinstance(value, str) or agencies_service.find_agency(ctx, value) is None
+    ):
+        raise errors.ValidationFailedError(
+            "No agency has that code.",
+            [{"pointer": "#/value", "detail": "Choose the code of an agency."}],
+        )
     if (
         default is not None
         and type(default) is not type(value)

@@ -13,6 +13,7 @@ from domain import demo
 from domain.context import Context
 from domain.families import service as families
 from domain.families import view
+from domain.processes import definitions
 from domain.processes.models import ProcessInstance
 from domain.users.models import User
 
@@ -71,6 +72,20 @@ def test_demo_data_runs_twice_and_creates_users_families_and_processes(
 
         started = set(ctx.session.scalars(select(ProcessInstance.process_key)))
         assert present <= started
+
+        # every agency a process names is a demo agency, so its notices and tasks reach someone
+        codes = {code for code, *_ in demo.AGENCIES}
+        named = {}
+        for key in present:
+            version = definitions.latest_version(ctx, key)
+            values = definitions.parameters_for(ctx, version)
+            named.update(
+                {f"{key}.{n}": values[n] for n in version.parameters if n.endswith("_agency")}
+            )
+        assert named
+        assert {name: code for name, code in named.items() if code not in codes} == {}
+    assert "agencies of escalation: partnership_agency=partnership" in first
+    assert "agencies of escalation: already set" in second
     for key in set(demo.PROCESS_KEYS) - present:
         assert f"{key}: skipped: {key}.bpmn not found" in first
 

@@ -251,6 +251,10 @@ def test_a_process_owner_changes_a_stage_limit_for_new_escalations(
     assert_problem(api.set_parameter(KEY, "stage1_days", 2, "teacher"), 403)
     assert_problem(api.set_parameter(KEY, "stage1_days", "two"), 422)
     assert_problem(api.set_parameter(KEY, "no_such_days", 2), 404)
+    # an agency parameter must name an agency: a typo would send the partnership's notices
+    # and tasks to nobody
+    assert_problem(api.set_parameter(KEY, "partnership_agency", "sscp-typo"), 422)
+    assert api.set_parameter(KEY, "partnership_agency", PARTNERSHIP).status_code == 200
     changed = api.set_parameter(KEY, "stage1_days", 2)
     assert changed.status_code == 200, changed.get_data(as_text=True)
     assert changed.get_json()["value"] == 2
