@@ -23,6 +23,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("/start", "Start", frozenset({PRACTITIONER, TEAM_MANAGER})),
     Section("/families", "Families", frozenset({PRACTITIONER, TEAM_MANAGER, PROCESS_OWNER, ADMIN})),
     Section("/dashboard", "Dashboard", frozenset({TEAM_MANAGER, PROCESS_OWNER})),
+    Section("/processes", "Processes", frozenset({TEAM_MANAGER, PROCESS_OWNER})),
     Section("/api/v1/docs", "API reference", frozenset({PROCESS_OWNER})),
 )
 

@@ -177,6 +177,18 @@ def test_manager_and_owner_pages_have_no_axe_violations(open_page: OpenPage) -> 
     check(manager, "heatmap", found)
 
     owner = open_page("owner1")
+    goto(owner, "/processes", "processes")
+    check(owner, "processes", found)
+    goto(owner, "/processes/escalation", "process with its parameters")
+    check(owner, "process with its parameters", found)
+    goto(owner, "/processes/escalation/parameters/stage1_days", "change a parameter")
+    check(owner, "change a parameter", found)
+    owner.locator('input[name="value"]').fill("three")
+    submit(owner, "Save", "change a parameter with errors")
+    expect(owner.locator(".govuk-error-summary")).to_be_visible()
+    check(owner, "change a parameter, with errors", found)
+    goto(owner, "/processes/escalation/parameters/partnership_agency", "change an agency")
+    check(owner, "change an agency parameter", found)
     with owner.expect_navigation():
         owner.get_by_role("link", name="API reference", exact=True).click()
     snap(owner, "api docs")

@@ -292,10 +292,22 @@ def test_navigation_depends_on_role(app: Flask, client: FlaskClient) -> None:
     assert _nav(html(client.get("/tasks"))) == ["/tasks", "/start", "/families"]
     post(client, "/sign-out", {}, "/tasks")
     sign_in(client, "boss")
-    assert _nav(html(client.get("/tasks"))) == ["/tasks", "/start", "/families", "/dashboard"]
+    assert _nav(html(client.get("/tasks"))) == [
+        "/tasks",
+        "/start",
+        "/families",
+        "/dashboard",
+        "/processes",
+    ]
     post(client, "/sign-out", {}, "/tasks")
     sign_in(client, "owner")
-    assert _nav(html(client.get("/tasks"))) == ["/tasks", "/families", "/dashboard", "/api/v1/docs"]
+    assert _nav(html(client.get("/tasks"))) == [
+        "/tasks",
+        "/families",
+        "/dashboard",
+        "/processes",
+        "/api/v1/docs",
+    ]
 
 
 def test_navigation_marks_the_current_section(client: FlaskClient, sam: str) -> None:

@@ -16,6 +16,7 @@ PAGE_MODULES = (
     "web.pages.families",  # family page (Think Family), add and edit person, ethnicity
     "web.pages.households",  # a member has left the household, or is back
     "web.pages.dashboard",  # team manager dashboard and process heatmap
+    "web.pages.processes",  # processes: versions, open cases, parameters owners change
     "web.pages.instances",  # instance page: diagram, timeline, timers, audit trail
 )
 
