@@ -32,6 +32,7 @@ MOVES_CLOCK = True
 """Runs after the other browser modules: it moves the shared clock past 30 December."""
 
 FAMILY = "DEMO-0001"
+CSC_NAME = "Shropshire Council Children's Social Care"
 STAGE1_ENDS = datetime(2026, 12, 30, 17, 0, tzinfo=UTC)  # 17:00 Europe/London (GMT)
 STAGE1_TASK = "Stage 1: respond to the disagreement"
 STAGE2_TASK = "Stage 2: respond to the disagreement"
@@ -64,7 +65,7 @@ def test_escalation_moves_to_stage_2_when_the_stage_1_timer_fires(
     expect(raiser.locator(".govuk-summary-list").first).to_contain_text("Stage 1: practitioners")
     open_tasks = raiser.locator("#tasks ~ table").first
     expect(open_tasks).to_contain_text(STAGE1_TASK)
-    expect(open_tasks).to_contain_text("Responding agency (csc)")
+    expect(open_tasks).to_contain_text("Responding agency, " + CSC_NAME)
     timers = raiser.locator("#timers ~ table").first
     expect(timers.locator("tr", has_text="Stage 1 time over").first).to_contain_text(
         "5pm on Wednesday 30 December 2026"
@@ -96,7 +97,9 @@ def test_escalation_moves_to_stage_2_when_the_stage_1_timer_fires(
     stages = manager.locator("#stage-list")
     expect(stages.locator(".govuk-summary-list__row").first).to_contain_text(STAGE2_TASK)
     expect(stages).to_contain_text("Stage 1 time over")
-    expect(manager.locator("#tasks ~ table").first).to_contain_text("Agency manager or DSL (csc)")
+    expect(manager.locator("#tasks ~ table").first).to_contain_text(
+        "Agency manager or DSL, " + CSC_NAME
+    )
     expect(manager.locator(".tf-timeline")).to_contain_text(f"Task opened: {STAGE2_TASK}")
     # Stage 2 also lasts 5 working days: 31 December, then (after New Year's Day) 4 to 7 January.
     expect(

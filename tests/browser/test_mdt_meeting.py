@@ -96,8 +96,12 @@ def test_mdt_meeting_invitations_accepted_and_declined_with_a_reason(
     goto(convenor, f"/instances/{live_server.instance_id(reference)}", "convenor's case page")
     expect(convenor.get_by_role("heading", level=1)).to_have_text(reference)
     timeline = convenor.locator(".tf-timeline")
-    expect(timeline).to_contain_text(f"Task completed: {RESPOND} by Police officer (demo)")
-    expect(timeline).to_contain_text(f"Task completed: {RESPOND} by Teacher (demo)")
+    expect(timeline).to_contain_text(
+        f"Task completed: {RESPOND} (West Mercia Police) by Police officer (demo)"
+    )
+    expect(timeline).to_contain_text(
+        f"Task completed: {RESPOND} (Meadow Primary School) by Teacher (demo)"
+    )
     audit = convenor.locator("#audit ~ table")
     for agency in ("West Mercia Police", "Meadow Primary School"):
         row = audit.locator("tbody tr").filter(has_text="Task completed").filter(has_text=agency)
