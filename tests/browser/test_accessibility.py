@@ -189,6 +189,11 @@ def test_manager_and_owner_pages_have_no_axe_violations(open_page: OpenPage) -> 
     check(owner, "change a parameter, with errors", found)
     goto(owner, "/processes/escalation/parameters/partnership_agency", "change an agency")
     check(owner, "change an agency parameter", found)
+    goto(owner, "/processes/deploy", "deploy")
+    check(owner, "deploy a new version", found)
+    submit(owner, "Check and deploy", "deploy with nothing chosen")
+    expect(owner.locator(".govuk-error-summary")).to_be_visible()
+    check(owner, "deploy a new version, with problems", found)
     with owner.expect_navigation():
         owner.get_by_role("link", name="API reference", exact=True).click()
     snap(owner, "api docs")

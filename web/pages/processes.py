@@ -1,11 +1,13 @@
 """Process pages: each process's versions and open cases, and the parameters (timescales and
 switches) its diagrams read, which process owners change here without touching a diagram.
 
-Routes: GET /processes, GET /processes/<key>, GET and POST /processes/<key>/parameters/<name>.
+Routes: GET /processes, GET and POST /processes/deploy, GET /processes/<key>, GET and POST
+/processes/<key>/parameters/<name>.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
@@ -17,10 +19,10 @@ from api.common.context import command_context
 from domain.agencies import service as agencies
 from domain.context import Context
 from domain.db import unit_of_work
-from domain.errors import ConflictError, ValidationFailedError
+from domain.errors import ConflictError, ProcessDefinitionError, ValidationFailedError
 from domain.forms import FieldError
 from domain.lanes import PROCESS_OWNER
-from domain.processes import definitions
+from domain.processes import bundles, definitions
 from domain.reports import processes
 from domain.reports.access import REPORT_ROLES
 from web.formrender import check_submission
@@ -57,7 +59,59 @@ def editable(default: Any) -> bool:
 @requires_role(*REPORT_ROLES)
 def process_list() -> str:
     """Every deployed process: its latest version, how many versions, its open cases."""
-    return render_page("processes/list.html", processes=processes.process_lines(command_context()))
+    ctx = command_context()
+    return render_page(
+        "processes/list.html",
+        processes=processes.process_lines(ctx),
+        may_deploy=ctx.actor is not None and ctx.actor.has_role(PROCESS_OWNER),
+    )
+
+
+@bp.route("/processes/deploy", methods=["GET", "POST"])
+@requires_role(PROCESS_OWNER)
+def deploy() -> tuple[str, int] | Response:
+    """Deploy a bundle (a BPMN file and the forms it names) as a new version of its process,
+    or show every problem that stops it, as the API does."""
+    if request.method == "GET":
+        return render_page("processes/deploy.html", problems=[]), 200
+    ctx = command_context()
+    uploads = [u for u in request.files.getlist("files") if u.filename]
+    try:
+        bundles.check_file_count(len(uploads))  # before any is read
+        bpmn, forms = bundles.sort_uploads([(u.filename or "", u.read()) for u in uploads])
+        with unit_of_work(ctx.session):
+            version, created = definitions.deploy(ctx, key=None, bpmn_files=bpmn, forms=forms)
+            key, number, title = version.definition.key, version.number, version.definition.title
+    except ProcessDefinitionError as exc:
+        problems = _problems(exc.problems)
+    except ValidationFailedError as exc:
+        problems = _problems(exc.errors)
+    except ConflictError as exc:  # another version deployed at the same moment
+        problems = [str(exc)]
+    else:
+        if created:
+            notify("success", f"Version {number} of {title} is deployed", NEW_VERSION)
+        else:
+            notify("important", f"Nothing changed: version {number} of {title} is the same")
+        return redirect(url_for("pages_processes.process_page", key=key) + "#versions")
+    return render_page("processes/deploy.html", problems=problems), FORM_ERROR_STATUS
+
+
+NEW_VERSION = "New cases start on it; cases already running stay on the version they started on."
+
+
+def _problems(found: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each problem as one line for the process owner: where it is, then what is wrong."""
+    lines = []
+    for problem in found:
+        where = [
+            str(problem[part]) if part == "file" else f"{label} {problem[part]}"
+            for part, label in (("file", ""), ("line", "line"), ("element_id", "element"))
+            if problem.get(part)
+        ]
+        message = str(problem.get("message") or problem.get("detail") or "")
+        lines.append(f"{', '.join(where)}: {message}" if where else message)
+    return lines
 
 
 @bp.get("/processes/<key>")

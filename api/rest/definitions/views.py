@@ -10,16 +10,14 @@ from marshmallow import Schema, fields
 from api.common.auth import requires_role
 from api.common.context import command_context
 from api.rest.common import Blueprint, StrictSchema
-from domain import errors
 from domain.db import unit_of_work
 from domain.lanes import ADMIN, PROCESS_OWNER
-from domain.processes import definitions
+from domain.processes import bundles, definitions
 from domain.processes.models import ProcessDefinition, ProcessVersion
 
 bp = Blueprint(
     "definitions", __name__, url_prefix="/process-definitions", description="Process definitions"
 )
-MAX_FILES = 50
 
 
 class VersionSummarySchema(Schema):
@@ -83,39 +81,9 @@ def list_definitions() -> list[ProcessDefinition]:
 
 
 def _read_bundle() -> tuple[str | None, dict[str, bytes], dict[str, bytes]]:
-    files = request.files.getlist("files") + request.files.getlist("file")
-    if not files:
-        raise errors.ValidationFailedError(
-            "Upload the BPMN and form files as multipart field 'files'.",
-            [{"pointer": "#/files", "detail": "At least one .bpmn file is required."}],
-        )
-    if len(files) > MAX_FILES:
-        raise errors.ValidationFailedError(
-            "Too many files.", [{"pointer": "#/files", "detail": f"At most {MAX_FILES} files."}]
-        )
-    bpmn: dict[str, bytes] = {}
-    forms: dict[str, bytes] = {}
-    for upload in files:
-        name = (upload.filename or "").rsplit("/", 1)[-1]
-        if name in bpmn or name in forms:  # a diagram names a form by its file name alone
-            raise errors.ValidationFailedError(
-                "Two files have the same name.",
-                [{"pointer": "#/files", "detail": f"More than one file is named {name[:200]}."}],
-            )
-        data = upload.read()
-        if name.lower().endswith((".bpmn", ".xml")):
-            bpmn[name] = data
-        elif name.lower().endswith(".json"):
-            forms[name] = data
-        else:
-            raise errors.ValidationFailedError(
-                "Unsupported file type.",
-                [{"pointer": "#/files", "detail": "Only .bpmn and .json files can be uploaded."}],
-            )
-    if not bpmn:
-        raise errors.ValidationFailedError(
-            "The bundle has no BPMN file.", [{"pointer": "#/files", "detail": "Add a .bpmn file."}]
-        )
+    uploads = request.files.getlist("files") + request.files.getlist("file")
+    bundles.check_file_count(len(uploads))  # before any is read
+    bpmn, forms = bundles.sort_uploads([(u.filename or "", u.read()) for u in uploads])
     key = request.form.get("key") or None
     return key, bpmn, forms
 
