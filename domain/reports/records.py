@@ -122,11 +122,6 @@ def audit_reads(ctx: Context, instance_ids: Iterable[int], *, via: str) -> None:
         audit.record(ctx, "process.records_viewed", ("process_instance", instance_id), via=via)
 
 
-def answered_cases(tasks: Iterable[HumanTask]) -> list[int]:
-    """The cases whose recorded answers these task rows show (completed, with answers)."""
-    return [t.instance_id for t in tasks if t.status == "completed" and t.data]
-
-
 def _start_schema(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """The start form, its children concerned named as the family's members they must be.
 

@@ -89,9 +89,10 @@ def _visible_task(task_id: int) -> HumanTask:
 def get_task(task_id: int) -> HumanTask:
     """Read a task with its form's JSON Schema (and, once completed, its answers)."""
     task = _visible_task(task_id)
-    ctx = command_context()
-    with unit_of_work(ctx.session, keep_loaded=True):  # reading recorded answers is audited
-        records.audit_reads(ctx, records.answered_cases([task]), via="api")
+    if task.status == "completed" and task.data:  # reading recorded answers is audited
+        ctx = command_context()
+        with unit_of_work(ctx.session, keep_loaded=True):
+            records.audit_reads(ctx, [task.instance_id], via="api")
     return task
 
 
