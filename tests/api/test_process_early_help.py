@@ -304,7 +304,7 @@ def test_request_from_another_service_is_triaged_and_allocated_by_early_help(
     assert (task["element_id"], task["lane"], task["agency_code"], task["assignee"]) == (
         "early_help_triage_request",
         "early_help",
-        None,
+        "early_help",  # the early help hub (the early_help_agency parameter)
         None,
     )
     assert task["id"] in [t["id"] for t in api.inbox("eh.manager", iid)]
@@ -389,7 +389,7 @@ def test_refusal_that_raises_the_risk_consults_the_front_door(
     task = api.task(iid, "early_help_consult_front_door")
     assert (task["lane"], task["agency_code"], task["due_at"]) == (
         "front_door",
-        None,
+        "csc",  # the council's front door (the csc_agency parameter)
         "2026-12-22T17:00:00+00:00",
     )
     assert problem(api.submit(task["id"], {}, REQUESTER), 404)["code"] == "not-found"

@@ -217,14 +217,14 @@ def test_stage_timers_move_an_unresolved_disagreement_up_through_all_four_stages
     assert (task["element_id"], task["lane"], task["agency_code"]) == (
         "stage4_decision",
         "partnership",
-        None,
+        PARTNERSHIP,  # the partnership_agency parameter
     )
     assert when(task["due_at"]) == STAGE_DUE[4]
     assert outbox.new(iid) == [
         ("escalation_stage", a, "team_manager", None) for a in [*BOTH, PARTNERSHIP]
     ]
     assert api.family_processes(family_id, "teacher")[iid]["current_stage"] == STAGE_NAMES[4]
-    assert api.inbox("partnership_manager", iid) == [("stage4_decision", None)]
+    assert api.inbox("partnership_manager", iid) == [("stage4_decision", PARTNERSHIP)]
     assert api.inbox("csc_manager", iid) == []
 
     # An overdue partnership decision is chased every 5 working days until it is made.
@@ -403,6 +403,8 @@ def test_risk_increased_at_stage_four_refers_with_the_final_decision(
 
 
 def start_dissent(api: Api, family: tuple[int, list[int]]) -> int:
+    # The conference chairs work for the council's children's social care.
+    assert api.set_parameter(KEY, "csc_agency", CSC).status_code == 200
     instance = raise_concern(
         api, family, conference_dissent=True, conference_date="2026-12-21", category="threshold"
     )
@@ -436,13 +438,13 @@ def test_conference_dissent_reviewed_by_the_dsl_then_unresolved_goes_to_stage_th
     assert (task["element_id"], task["lane"], task["agency_code"]) == (
         "dissent_response",
         "conference_chair",
-        None,
+        CSC,  # the council's children's social care (the csc_agency parameter)
     )
     assert when(task["due_at"]) == utc("2027-01-07T17:00:00+00:00")  # 10 working days
     assert api.instance(iid)["current_stage"] == (
         "Conference dissent: safeguarding manager response"
     )
-    assert api.inbox("csc_manager", iid) == [("dissent_response", None)]
+    assert api.inbox("csc_manager", iid) == [("dissent_response", CSC)]
     assert_problem(api.submit(task["id"], {}, "head"), 404)  # only a CSC manager chairs
     assert api.invalid(task["id"], {"response": "x", "resolved": True}, "csc_manager") == [
         "#/data/decision",

@@ -340,12 +340,24 @@ def test_consent_given_refused_or_not_sought_is_recorded_and_the_contact_goes_on
     assert (screening["element_id"], screening["lane"], screening["agency_code"]) == (
         "referral_screening",
         "front_door",
-        None,
+        "csc",  # the council's front door (the csc_agency parameter)
     )
     history = {t["element_id"]: t for t in api.instance(iid)["history"]}
     assert history["referral_consent"]["status"] == "completed"
     detail = api.task_detail(history["referral_consent"]["id"], REFERRER)
     assert detail["data"] == consent(fam, status)
+
+
+def test_the_front_door_is_the_councils_not_every_childrens_social_care_team(
+    api: Api, fam: FamilyRecord
+) -> None:
+    iid = make_contact(api, fam, consent_status="given")
+
+    [screening] = api.ready(iid)
+    assert [t["id"] for t in api.inbox(FRONT_DOOR, iid)] == [screening["id"]]
+    # The disabled children's team is children's social care too, but not the front door.
+    assert api.inbox("d.morris", iid) == []
+    assert problem(api.submit(screening["id"], {}, "d.morris"), 404)["code"] == "not-found"
 
 
 CONSENT_REVEALS = {
@@ -554,7 +566,7 @@ def test_early_help_decision_starts_early_help_for_the_family(api: Api, fam: Fam
     assert (triage["element_id"], triage["lane"], triage["agency_code"]) == (
         "early_help_triage_request",
         "early_help",
-        None,
+        "early_help",
     )
     assert [t["id"] for t in api.inbox("eh.worker", child["id"])] == [triage["id"]]
     assert api.inbox(FRONT_DOOR, child["id"]) == []

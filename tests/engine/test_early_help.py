@@ -379,6 +379,7 @@ def test_compiles_with_known_lanes_forms_and_parameters(process: CompiledProcess
         "consent_days": 5,
         "first_taf_weeks": 6,
         "early_help_agency": "early_help",
+        "csc_agency": "csc",
         "lead_practitioner_days": 5,
         "review_weeks": 8,
         "review_preparation_days": 7,
@@ -435,7 +436,7 @@ def test_request_from_another_service_is_triaged_and_allocated_by_early_help(
     assert (task.element_id, task.lane, task.agency, task.assignee) == (
         "early_help_triage_request",
         "early_help",
-        None,
+        "early_help",
         None,
     )
     eh.complete("early_help_triage_request", triage())

@@ -203,6 +203,7 @@ def test_compiles_with_known_lanes_forms_and_parameters(process: CompiledProcess
         "partnership",
     }
     assert process.parameters == {
+        "csc_agency": "csc",
         "partnership_agency": "sscp",
         "stage1_days": 5,
         "stage2_days": 5,
