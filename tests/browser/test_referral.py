@@ -138,7 +138,10 @@ def test_referral_from_concern_to_decision_and_feedback(open_page: OpenPage) -> 
     expect(summary).to_contain_text("Completed")
     expect(summary).to_contain_text(CLOSED)
     timeline = teacher.locator(".tf-timeline")
-    expect(timeline).to_contain_text("Task completed: Decide the response by CSC team manager")
+    expect(timeline).to_contain_text(
+        "Task completed: Decide the response (Shropshire Council Children's Social Care)"
+        " by CSC team manager"
+    )
     expect(timeline).to_contain_text("Process completed")
     expect(teacher.locator("#stage-list")).to_contain_text("Decide the response")
     expect(teacher.get_by_text("No tasks are open.")).to_be_visible()
