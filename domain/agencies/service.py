@@ -20,6 +20,13 @@ def list_agencies(ctx: Context) -> Sequence[Agency]:
     ).all()
 
 
+def names_by_code(ctx: Context) -> dict[str, str]:
+    """Map every agency's code to its name (one query). Agencies no longer active are kept:
+    work and records they did still name them."""
+    rows = ctx.session.execute(select(Agency.code, Agency.name))
+    return {code: name for code, name in rows}
+
+
 def names_by_id(ctx: Context, agency_ids: Iterable[int | None]) -> dict[int, str]:
     """Map agency ids to names (one query)."""
     ids = sorted({i for i in agency_ids if i is not None})

@@ -99,7 +99,7 @@ def _task_titles(ctx: Context, events: Sequence[AuditEvent]) -> dict[str, str]:
     rows = ctx.session.execute(
         select(HumanTask.id, HumanTask.title, HumanTask.agency_code).where(HumanTask.id.in_(ids))
     ).all()
-    names = {a.code: a.name for a in agencies_service.list_agencies(ctx)} if rows else {}
+    names = agencies_service.names_by_code(ctx) if rows else {}
     return {
         str(task_id): f"{title} ({names.get(code, code)})" if code else title
         for task_id, title, code in rows

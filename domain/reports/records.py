@@ -68,7 +68,7 @@ def case_records(
     forms: Mapping[str, Any] = version.forms or {}
     tasks, older = _completed(ctx, instance.id, latest)
     people = _people(ctx, [instance.started_by, *(t.completed_by for t in tasks)])
-    agency_names = {a.code: a.name for a in agencies_service.list_agencies(ctx)}
+    agency_names = agencies_service.names_by_code(ctx)
     records: list[CaseRecord] = []
     start = {k: v for k, v in (instance.start_data or {}).items() if k not in START_HIDDEN}
     if start:

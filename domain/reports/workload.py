@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
+from domain.agencies import service as agencies_service
 from domain.context import Actor, Context
 from domain.lanes import LANES
 from domain.processes.models import HumanTask, ProcessDefinition, ProcessInstance
@@ -47,6 +48,8 @@ class DueTask:
     title: str
     lane_title: str
     agency_code: str | None
+    agency_name: str | None
+    """The name of the one agency whose task it is (None: any agency the lane allows)."""
     due_at: datetime
     overdue: bool
     claimed: bool
@@ -127,10 +130,13 @@ def due_work(ctx: Context, *, all_agencies: bool, limit: int = DUE_WORK_LIMIT) -
         )
     tasks = ctx.session.scalars(query.order_by(HumanTask.due_at, HumanTask.id).limit(limit)).all()
     titles = process_titles(ctx)
-    return [_due(task, now, titles) for task in tasks]
+    names = agencies_service.names_by_code(ctx) if tasks else {}
+    return [_due(task, now, titles, names) for task in tasks]
 
 
-def _due(task: HumanTask, now: datetime, titles: dict[str, str]) -> DueTask:
+def _due(
+    task: HumanTask, now: datetime, titles: dict[str, str], agency_names: dict[str, str]
+) -> DueTask:
     lane = LANES.get(task.lane or "")
     due_at = task.due_at or now  # never None: the query keeps only tasks with a due date
     instance = task.instance
@@ -139,6 +145,9 @@ def _due(task: HumanTask, now: datetime, titles: dict[str, str]) -> DueTask:
         title=task.title,
         lane_title=lane.title if lane else (task.lane or ""),
         agency_code=task.agency_code,
+        agency_name=agency_names.get(task.agency_code, task.agency_code)
+        if task.agency_code
+        else None,
         due_at=due_at,
         overdue=now > due_at,
         claimed=task.claimed_by is not None,

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import FakeClock, deploy_shipped, make_user
+from tests.conftest import FakeClock, deploy_shipped, make_agency, make_user
 from tests.web.helpers_reports import (
     add_person,
     context,
@@ -38,6 +38,7 @@ def _setup(app: Flask) -> None:
     make_user(app, "tess", ["team_manager"])
     make_user(app, "owen", ["process_owner"])
     make_user(app, "pat", ["practitioner"])
+    make_agency(app, "police", "police", name="West Mercia Police")
     make_agency_user = make_user
     make_agency_user(app, "polly", ["team_manager"], agency="police", kind="police")
     deploy_shipped(app, "referral", "escalation")
@@ -149,6 +150,7 @@ def test_overdue_and_due_soon_work_for_my_agency_then_all(app: Flask, client: Fl
         "police_task",
         title="Police task",
         lane="police",
+        agency_code="police",
         created_at=EARLIER,
         due_at=close_of(2026, 12, 22),
     )
@@ -182,6 +184,8 @@ def test_overdue_and_due_soon_work_for_my_agency_then_all(app: Flask, client: Fl
     assert "3 tasks overdue or due within 2 working days" in everyone
     assert everyone.index("Late task") < everyone.index("Police task") < everyone.index("Soon task")
     assert 'href="/dashboard#due"' in everyone
+    assert "Police (West Mercia Police)" in everyone  # the agency's name, not its code
+    assert "(police)" not in everyone
 
     sign_in(app, client, "polly")  # the police manager sees the police task as theirs
     police = text(client.get("/dashboard"))

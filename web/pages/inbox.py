@@ -115,7 +115,7 @@ def build_rows(
     calendar: WorkingCalendar,
 ) -> list[TaskRow]:
     """Describe tasks for the table: names, due tags, who claimed them and what I can do."""
-    agency_names = {a.code: a.name for a in agencies.list_agencies(ctx)}
+    agency_names = agencies.names_by_code(ctx)
     names = _user_names(ctx, {t.claimed_by for t in found if t.claimed_by is not None})
     rows = []
     for task in found:

@@ -57,7 +57,7 @@ def _page(instance_id: int, **extra: Any) -> str:
         ),
         status_url=url_for("pages_instances.instance_status", instance_id=instance.id),
         reason_max=REASON_MAX,
-        agency_names={a.code: a.name for a in agencies.list_agencies(ctx)},
+        agency_names=agencies.names_by_code(ctx),
         **extra,
     )
 

@@ -127,7 +127,7 @@ def process_page(key: str) -> str:
         shown=shown,
         editable=editable,
         names_an_agency=definitions.names_an_agency,
-        agency_names={a.code: a.name for a in agencies.list_agencies(ctx)},
+        agency_names=agencies.names_by_code(ctx),
     )
 
 
