@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from domain.audit.models import AuditEvent
 from domain.context import Context
@@ -57,7 +57,31 @@ def write(ctx: Context, entries: Sequence[dict[str, Any]]) -> None:
         ctx.session.connection().execute(_INSERT, list(entries))
 
 
-def list_for_instance(ctx: Context, instance_id: int) -> Sequence[AuditEvent]:
-    """List an instance's audit trail, oldest first."""
-    query = select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+def list_for_instance(
+    ctx: Context,
+    instance_id: int,
+    *,
+    actions: Collection[str] | None = None,
+    start: int = 0,
+    limit: int | None = None,
+) -> Sequence[AuditEvent]:
+    """List an instance's audit trail (of these actions only, if given), oldest first, from
+    the `start`th event (0 is the first), at most `limit` of them."""
+    query = select(AuditEvent).where(*_of_instance(instance_id, actions))
+    query = query.order_by(AuditEvent.id).offset(start or None).limit(limit)
     return ctx.session.scalars(query).all()
+
+
+def count_for_instance(
+    ctx: Context, instance_id: int, *, actions: Collection[str] | None = None
+) -> int:
+    """Count an instance's audit events (of these actions only, if given)."""
+    query = select(func.count()).select_from(AuditEvent)
+    return ctx.session.scalar(query.where(*_of_instance(instance_id, actions))) or 0
+
+
+def _of_instance(instance_id: int, actions: Collection[str] | None) -> list[Any]:
+    where = [AuditEvent.instance_id == instance_id]
+    if actions is not None:
+        where.append(AuditEvent.action.in_(sorted(actions)))
+    return where

@@ -14,6 +14,7 @@ from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.context import Context
 from domain.processes.models import HumanTask, ProcessInstance
+from domain.reports.paging import ALL, Span, Window
 from domain.users import service as users_service
 
 ACTION_LABELS = {
@@ -115,9 +116,12 @@ def _details(details: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
-def audit_trail(ctx: Context, instance_id: int) -> list[AuditLine]:
-    """Return the instance's audit events, oldest first, with people's display names."""
-    events = audit.list_for_instance(ctx, instance_id)
+def audit_trail(ctx: Context, instance_id: int, span: Span = ALL) -> Window[AuditLine]:
+    """Return the instance's audit events (the part `span` asks for), oldest first, with
+    people's display names."""
+    total = audit.count_for_instance(ctx, instance_id)
+    start, limit = span.bounds(total)
+    events = audit.list_for_instance(ctx, instance_id, start=start, limit=limit)
     names = users_service.display_names(ctx, (e.actor_id for e in events))
     agencies = agencies_service.names_by_id(ctx, (e.actor_agency_id for e in events))
     tasks = _task_titles(ctx, events)
@@ -137,14 +141,17 @@ def audit_trail(ctx: Context, instance_id: int) -> list[AuditLine]:
                 details=_details(event.details),
             )
         )
-    return lines
+    return Window(lines, start, total)
 
 
-def timeline(ctx: Context, instance: ProcessInstance) -> list[TimelineItem]:
-    """Return the case's starts, task openings and completions and its end, oldest first."""
-    events = [
-        e for e in audit.list_for_instance(ctx, instance.id) if e.action in TIMELINE_ACTIONS_ALL
-    ]
+def timeline(ctx: Context, instance: ProcessInstance, span: Span = ALL) -> Window[TimelineItem]:
+    """Return the case's starts, task openings and completions and its end (the part `span`
+    asks for), oldest first."""
+    total = audit.count_for_instance(ctx, instance.id, actions=TIMELINE_ACTIONS_ALL)
+    start, limit = span.bounds(total)
+    events = audit.list_for_instance(
+        ctx, instance.id, actions=TIMELINE_ACTIONS_ALL, start=start, limit=limit
+    )
     names = users_service.display_names(ctx, (e.actor_id for e in events))
     tasks = _task_titles(ctx, events)
     items = []
@@ -159,4 +166,4 @@ def timeline(ctx: Context, instance: ProcessInstance) -> list[TimelineItem]:
         else:
             text = ACTION_LABELS[event.action]
         items.append(TimelineItem(at=event.at, text=text, who=who))
-    return items
+    return Window(items, start, total)

@@ -7,7 +7,7 @@ is audited (`process.records_viewed`), as a read of the case, without personal d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from domain.processes import choices
 from domain.processes import instances as instance_queries
 from domain.processes.models import HumanTask, ProcessInstance
 from domain.processes.runtime import SYSTEM_KEYS
+from domain.reports.paging import ALL, Span, Window
 from domain.users.models import User
 
 SUBJECTS = "subject_person_ids"
@@ -51,27 +52,35 @@ class CaseRecords:
     records: list[CaseRecord]
     choices: dict[str, list[tuple[str, str]]]
     older: int = 0
-    """Completed tasks left out, older than those kept (see `case_records`'s `latest`)."""
+    """Completed tasks left out, older than those kept (see `case_records`'s `span`)."""
+    newer: int = 0
+    """Completed tasks left out, newer than those kept."""
+
+    @property
+    def tasks(self) -> int:
+        """How many tasks of the case have been completed."""
+        return self.older + sum(1 for r in self.records if r.task_id is not None) + self.newer
 
 
 def case_records(
-    ctx: Context, instance: ProcessInstance, *, via: str, latest: int | None = None
+    ctx: Context, instance: ProcessInstance, *, via: str, span: Span = ALL
 ) -> CaseRecords:
     """Return the case's start answers and completed tasks' answers, oldest first; audit it.
 
-    `latest` keeps only that many of the most recent completed tasks (the start answers are
-    always kept); `CaseRecords.older` counts those left out. `via` says where they were read
-    ("case" or "task"). The caller's unit of work commits the audit row; nothing is audited
-    when nothing has been recorded.
+    `span` says which completed tasks: all, the latest few or one page. The start answers come
+    first, except on pages after the first; `CaseRecords.older` and `newer` count the tasks
+    left out. `via` says where they were read ("case", "task" or "records"). The caller's unit
+    of work commits the audit row; nothing is audited when nothing has been recorded.
     """
     version = instance.version
     forms: Mapping[str, Any] = version.forms or {}
-    tasks, older = _completed(ctx, instance.id, latest)
+    window = _completed(ctx, instance.id, span)
+    tasks = window.items
     people = _people(ctx, [instance.started_by, *(t.completed_by for t in tasks)])
     agency_names = agencies_service.names_by_code(ctx)
     records: list[CaseRecord] = []
     start = {k: v for k, v in (instance.start_data or {}).items() if k not in START_HIDDEN}
-    if start:
+    if start and (span.page or 1) == 1:
         by, by_agency = people.get(instance.started_by or 0, (None, None))
         schema = _start_schema(forms.get(version.start_form) if version.start_form else None)
         records.append(
@@ -93,27 +102,26 @@ def case_records(
         )
     if records:
         audit_reads(ctx, [instance.id], via=via)
-    return CaseRecords(records, _labels(ctx, records, instance.family_id), older)
+    labels = _labels(ctx, records, instance.family_id)
+    return CaseRecords(records, labels, window.earlier, window.later)
 
 
-def _completed(
-    ctx: Context, instance_id: int, latest: int | None
-) -> tuple[Sequence[HumanTask], int]:
-    """The case's completed tasks, oldest first (only the `latest` newest), and how many older."""
-    if latest is None:
-        return instance_queries.completed_tasks(ctx, instance_id), 0
+def _completed(ctx: Context, instance_id: int, span: Span) -> Window[HumanTask]:
+    """The case's completed tasks that `span` asks for, oldest first."""
+    if span.size is None:
+        tasks = list(instance_queries.completed_tasks(ctx, instance_id))
+        return Window(tasks, 0, len(tasks))
     done = (HumanTask.instance_id == instance_id, HumanTask.status == "completed")
-    newest = (
+    total = ctx.session.scalar(select(func.count()).select_from(HumanTask).where(*done)) or 0
+    start, limit = span.bounds(total)
+    query = (
         select(HumanTask)
         .where(*done)
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-        .limit(latest)
+        .order_by(HumanTask.completed_at, HumanTask.id)
+        .offset(start or None)
+        .limit(limit)
     )
-    tasks = list(reversed(ctx.session.scalars(newest).all()))
-    if len(tasks) < latest:
-        return tasks, 0
-    total = ctx.session.scalar(select(func.count()).select_from(HumanTask).where(*done)) or 0
-    return tasks, total - len(tasks)
+    return Window(list(ctx.session.scalars(query).all()), start, total)
 
 
 def audit_reads(ctx: Context, instance_ids: Iterable[int], *, via: str) -> None:

@@ -161,6 +161,9 @@ def test_practitioner_pages_have_no_axe_violations(
     wait_for_diagram(page)
     snap(page, "instance page with its diagram")
     check(page, "instance page", found)
+    for kind in ("records", "timeline", "audit"):
+        goto(page, f"/instances/{referral_id}/{kind}", f"instance {kind}")
+        check(page, f"instance {kind} page", found)
     assert found == {}
 
 

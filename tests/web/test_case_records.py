@@ -208,10 +208,13 @@ def test_a_task_page_shows_the_start_and_the_latest_records_and_points_to_the_re
     shown = words(page(client, f"/tasks/{task_id}"))
 
     assert DISPUTED in shown  # how it started, always
-    assert "The records of 1 earlier task is on the case page" in shown
+    assert "The records of 1 earlier task is left out here." in shown
+    assert f'href="/instances/{iid}/records">See everything recorded on this case' in page(
+        client, f"/tasks/{task_id}"
+    )
     assert "Stage 1: record the discussion" in shown  # the latest
     assert RESPONSE["position"] not in shown  # the earlier one is left to the case page
     order = [shown.index(s) for s in (DISPUTED, "1 earlier task", "Stage 1: record the")]
     assert order == sorted(order)
     case = words(page(client, f"/instances/{iid}"))
-    assert RESPONSE["position"] in case  # the case page shows every record
+    assert RESPONSE["position"] in case  # the case page shows the latest 20

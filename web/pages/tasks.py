@@ -28,6 +28,7 @@ from domain.processes.choices import (
     dynamic_choices,
 )
 from domain.processes.models import HumanTask
+from domain.reports.paging import Span
 from domain.reports.records import case_records
 from domain.users.models import User
 from web import dates
@@ -177,7 +178,7 @@ def _case_panels(ctx: Context, task: HumanTask) -> dict[str, Any]:
     """What the case holds, read in one audited unit: what was recorded, and the household."""
     family_id = task.instance.family_id
     with unit_of_work(ctx.session, keep_loaded=True):  # the reads are audited
-        case = case_records(ctx, task.instance, via="task", latest=RECENT_RECORDS)
+        case = case_records(ctx, task.instance, via="task", span=Span(RECENT_RECORDS))
         records = {"records": recorded(case), "older_records": case.older}
         if family_id is None:
             return {**records, "household": None}
