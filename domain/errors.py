@@ -33,6 +33,14 @@ class ConflictError(DomainError):
     code = "conflict"
 
 
+class DefinitionProblemError(ConflictError):
+    """The process definition failed while running (a script or an expression raised, or it
+    starts a process that is not deployed): nothing was saved, and sending the same answers
+    again fails the same way until a process owner fixes the definition."""
+
+    code = "process-definition-problem"
+
+
 class InvalidTransitionError(ConflictError):
     """The command does not apply in the record's current state."""
 

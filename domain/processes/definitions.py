@@ -242,37 +242,54 @@ def names_an_agency(name: str) -> bool:
     return name.endswith(AGENCY_PARAMETER_SUFFIX)
 
 
-def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessParameter:
-    """Set a process parameter (e.g. an escalation stage limit) without changing the diagram."""
+NUMBER_MIN = 0
+NUMBER_MAX = 1000
+"""Every number a process reads as a parameter is a count of days, weeks or hours: from none
+to a thousand (a negative or an enormous one would stop every case that reaches it)."""
+
+
+def check_parameter(ctx: Context, name: str, default: Any, value: Any) -> Any:
+    """Return `value` as the parameter will hold it, or raise ValidationFailedError saying
+    what it must be: the default's type (a whole number when the default is one, however it
+    was written), a number from NUMBER_MIN to NUMBER_MAX, or an agency's code."""
+
+    def refuse(detail: str) -> errors.ValidationFailedError:
+        return errors.ValidationFailedError(detail, [{"pointer": "#/value", "detail": detail}])
+
+    if names_an_agency(name):
+        if not isinstance(value, str) or agencies_service.find_agency(ctx, value) is None:
+            raise refuse("Choose the code of an agency.")
+        return value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, bool) or default is None or isinstance(default, str):
+        if default is not None and type(value) is not type(default):
+            raise refuse("Enter yes or no." if isinstance(default, bool) else "Enter text.")
+        return value
+    whole = isinstance(default, int)
+    wanted = f"{'a whole number' if whole else 'a number'} from {NUMBER_MIN:,} to {NUMBER_MAX:,}"
+    # (NaN is neither at least NUMBER_MIN nor at most NUMBER_MAX; nor is anything infinite)
+    if not number or not NUMBER_MIN <= value <= NUMBER_MAX or (whole and value != int(value)):
+        raise refuse(f"Enter {wanted}.")
+    return int(value) if whole else value
+
+
+def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> Any:
+    """Set a process parameter (e.g. an escalation stage limit) without changing the diagram;
+    return the value now in force. Saving the value already in force changes nothing."""
     version = latest_version(ctx, key)
     declared = version.parameters or {}
     if name not in declared:
         raise errors.NotFoundError("The process does not read a parameter with that name.")
     default = declared[name]
-    if names_an_agency(name) and (
-        not isinstance(value, str) or agencies_service.find_agency(ctx, value) is None
-    ):
-        raise errors.ValidationFailedError(
-            "No agency has that code.",
-            [{"pointer": "#/value", "detail": "Choose the code of an agency."}],
-        )
-    if (
-        default is not None
-        and type(default) is not type(value)
-        and not (
-            isinstance(default, int | float)
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-        )
-    ):
-        raise errors.ValidationFailedError(
-            "The value has the wrong type.", [{"pointer": "#/value", "detail": "Wrong type."}]
-        )
+    value = check_parameter(ctx, name, default, value)
     row = ctx.session.scalar(
         select(ProcessParameter).where(
             ProcessParameter.process_key == key, ProcessParameter.name == name
         )
     )
+    in_force = default if row is None else row.value
+    if type(in_force) is type(value) and in_force == value:
+        return value
     if row is None:
         row = ProcessParameter(process_key=key, name=name, value=value, updated_at=ctx.now())
         ctx.session.add(row)
@@ -286,4 +303,4 @@ def set_parameter(ctx: Context, *, key: str, name: str, value: Any) -> ProcessPa
     ):
         ctx.session.flush()
     audit.record(ctx, "process.parameter_set", ("process_parameter", row.id), key=key, name=name)
-    return row
+    return value

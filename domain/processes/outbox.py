@@ -76,9 +76,9 @@ def _start_follow_on(ctx: Context, instance: ProcessInstance, params: dict[str, 
         )
     except errors.NotFoundError as exc:
         # Not the caller's 404: the diagram names a process that is not deployed.
-        log.warning("instance %s: follow-on process %r is not deployed", instance.id, key)
-        raise errors.ConflictError(
+        log.error("instance %s: follow-on process %r is not deployed", instance.id, key)
+        raise errors.DefinitionProblemError(
             "The process could not move on: it starts another process that is not deployed. "
-            "A process owner has been told."
+            "Nothing was saved. Tell a process owner, quoting this message."
         ) from exc
     log.info("instance %s started follow-on instance %s", instance.id, child.id)

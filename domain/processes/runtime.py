@@ -179,11 +179,11 @@ def _engine_call(call: Any) -> ProcessState:
     except TaskNotReadyError as exc:
         raise errors.ConflictError("The task is no longer awaiting input.") from exc
     except ScriptError as exc:
-        log.warning("engine script error: %s", exc)
-        raise errors.ConflictError(
+        log.error("engine script error: %s", exc)
+        raise errors.DefinitionProblemError(
             "The process could not move on because of a problem in the process definition "
-            f"({exc.error_type} at {exc.element_id or 'an unknown element'}). "
-            "A process owner has been told."
+            f"({exc.error_type} at {exc.element_id or 'an unknown element'}). Nothing was "
+            "saved. Tell a process owner, quoting this message."
         ) from exc
     except StateError as exc:
         log.error("stored state could not be loaded: %s", exc)

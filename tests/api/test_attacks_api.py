@@ -65,7 +65,8 @@ def test_hostile_upload_through_the_api(
         started = client.post(
             INSTANCES, json={"process_key": key, "data": {}}, headers=people.headers("pat")
         )
-        body = assert_problem(started, 409)
+        body = assert_problem(started, 409, code="process-definition-problem")
+        assert "Nothing was saved. Tell a process owner" in body["detail"]
         assert element_id is not None
         assert element_id in body["detail"]
         listing = client.get(INSTANCES, headers=people.headers("pat"))

@@ -461,8 +461,54 @@ def test_parameter_refusals(client: FlaskClient, people: People) -> None:
     assert pointers(assert_problem(null, 422)) == ["#/value"]
     boolean = client.put(f"{path}/stage1_days", json={"value": True}, headers=owner)
     assert pointers(assert_problem(boolean, 422)) == ["#/value"]
+    # a count of days: a whole number from 0 to 1,000 (a negative or enormous one would stop
+    # every case that reaches it; a fraction would be cut short without a word)
+    for impossible in ("-5", "1001", "1e30", "1.5", "-0.5"):
+        response = client.put(
+            f"{path}/stage1_days",
+            data='{"value": ' + impossible + "}",
+            headers={**owner, "Content-Type": "application/json"},
+        )
+        body = assert_problem(response, 422)
+        assert pointers(body) == ["#/value"], impossible
+        assert body["errors"][0]["detail"] == "Enter a whole number from 0 to 1,000.", impossible
     listing = client.get(path, headers=owner)
     assert json_of(listing) == [{"name": "stage1_days", "default": 5, "value": 5}]
+    for possible, held in (("0", 0), ("1000", 1000), ("2.0", 2)):
+        response = client.put(
+            f"{path}/stage1_days",
+            data='{"value": ' + possible + "}",
+            headers={**owner, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, possible
+        assert json_of(response)["value"] == held
+        assert type(json_of(response)["value"]) is int
+
+
+def test_saving_the_value_in_force_changes_nothing(
+    app: Flask, client: FlaskClient, people: People
+) -> None:
+    from domain.audit.models import AuditEvent
+    from domain.processes.models import ProcessParameter
+
+    deploy(client, people.headers("owner"), "timers")
+    path = f"{DEFINITIONS}/timers/parameters/stage1_days"
+    owner = people.headers("owner")
+
+    def changes() -> tuple[int, int]:
+        with app.app_context():
+            from api.common.extensions import db
+
+            rows = db.session.query(ProcessParameter).count()
+            audited = db.session.query(AuditEvent).filter_by(action="process.parameter_set").count()
+            return rows, audited
+
+    assert json_of(client.put(path, json={"value": 5}, headers=owner))["value"] == 5  # default
+    assert changes() == (0, 0)
+    assert json_of(client.put(path, json={"value": 3}, headers=owner))["value"] == 3
+    assert changes() == (1, 1)
+    assert json_of(client.put(path, json={"value": 3}, headers=owner))["value"] == 3
+    assert changes() == (1, 1)
 
 
 def test_openapi_document_lists_every_endpoint(client: FlaskClient) -> None:

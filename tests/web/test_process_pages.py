@@ -86,6 +86,12 @@ def test_an_owner_changes_a_timescale_and_it_is_in_force_and_audited(
     assert "Stage1 days is now 3" in after
     assert "by owen" in after.lower() or "by Owen" in after
 
+    # saving the value in force again changes nothing, and says so
+    response = post(client, f"{ESCALATION}/parameters/stage1_days", {"value": "3"})
+    assert response.status_code == 302
+    assert changes(app) == [("stage1_days", True)]
+    assert "Stage1 days was already 3: nothing changed" in text(client.get(ESCALATION))
+
 
 @pytest.mark.parametrize(
     ("name", "sent", "message"),
@@ -93,6 +99,8 @@ def test_an_owner_changes_a_timescale_and_it_is_in_force_and_audited(
         ("stage1_days", "three", "whole number"),
         ("stage1_days", "", "Enter"),
         ("stage1_days", "2.5", "whole number"),
+        ("stage1_days", "-5", "0 or more"),
+        ("stage1_days", "100000", "1000 or less"),
         ("dsl_endorsement_required", "maybe", "Select"),
         ("partnership_agency", "nowhere", "Select"),
     ],

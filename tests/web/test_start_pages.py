@@ -189,6 +189,34 @@ def test_start_then_go_to_my_first_task(
         assert instance.subject_person_ids == [world["people"][0]]
 
 
+def test_a_problem_in_the_process_definition_shows_the_start_form_again(
+    app: Flask, client: FlaskClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain import errors
+    from domain.processes import runtime
+
+    message = "The process could not move on: it starts another process that is not deployed."
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise errors.DefinitionProblemError(message)
+
+    monkeypatch.setattr(runtime, "start_process", broken)
+    sign_in(client, "sam")
+    path = f"/start/web_test?family_id={world['family_id']}"
+    answers = {
+        "family_id": world["family_id"],
+        "subject_person_ids": str(world["people"][0]),
+        "urgency": "urgent",
+        "other_agency": "police",
+    }
+    response = post(client, "/start/web_test", answers, path)
+    page = html(response)
+    assert response.status_code == 200
+    assert "There is a problem" in page
+    assert message in page
+    assert re.search(r'value="urgent"[^>]*checked', page)  # the answers are kept
+
+
 def test_start_from_a_parent_case(app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
     from tests.web.test_inbox_pages import start_as
 

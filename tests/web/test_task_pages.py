@@ -364,6 +364,28 @@ def test_service_conflict_on_completion_is_a_clear_page(
     assert "Your answers have not been saved." in page
 
 
+def test_a_problem_in_the_process_definition_shows_the_form_again_with_the_answers(
+    client: FlaskClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain import errors
+    from domain.processes import runtime
+
+    message = "The process could not move on because of a problem in the process definition."
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise errors.DefinitionProblemError(message)
+
+    monkeypatch.setattr(runtime, "complete_task", broken)
+    sign_in(client, "sam")
+    path = f"/tasks/{world['task']}"
+    response = post(client, path, _valid_answers(), path)
+    page = html(response)
+    assert response.status_code == 200
+    assert "There is a problem" in page
+    assert message in page
+    assert "Seen at school</textarea>" in page or 'value="Seen at school"' in page  # not lost
+
+
 def test_service_validation_errors_are_shown_on_the_form(
     client: FlaskClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -157,11 +157,14 @@ def change_parameter(key: str, name: str) -> tuple[str, int] | Response:
     if not errors:
         try:
             with unit_of_work(ctx.session):
-                definitions.set_parameter(ctx, key=key, name=name, value=data[FIELD])
-            notify("success", f"{label(name)} is now {shown(data[FIELD])}")
+                value = definitions.set_parameter(ctx, key=key, name=name, value=data[FIELD])
+            if type(value) is type(line.value) and value == line.value:
+                notify("important", f"{label(name)} was already {shown(value)}: nothing changed")
+            else:
+                notify("success", f"{label(name)} is now {shown(value)}")
             return redirect(back)
-        except ValidationFailedError:  # the diagram's default changed type meanwhile
-            errors = [FieldError(f"#/{FIELD}", FIELD, "Enter a value like the default")]
+        except ValidationFailedError as exc:  # e.g. the diagram's default changed meanwhile
+            errors = [FieldError(f"#/{FIELD}", FIELD, str(exc))]
         except ConflictError as exc:  # changed by someone else at the same moment
             notify("important", str(exc))
             return redirect(back)
@@ -177,10 +180,12 @@ def _schema(ctx: Context, line: processes.ParameterLine) -> dict[str, Any]:
     default = line.default
     if isinstance(default, bool):
         question["type"] = "boolean"
-    elif isinstance(default, int):
-        question["type"] = "integer"
-    elif isinstance(default, float):
-        question["type"] = "number"
+    elif isinstance(default, int | float):
+        question.update(
+            type="integer" if isinstance(default, int) else "number",
+            minimum=definitions.NUMBER_MIN,
+            maximum=definitions.NUMBER_MAX,
+        )
     elif definitions.names_an_agency(line.name):
         named = {a.code: a.name for a in agencies.list_agencies(ctx)}
         question.update(

@@ -306,6 +306,11 @@ def start_form(process_key: str) -> ResponseReturnValue:
         return _render_form(
             ctx, version, schema, shown, family, parent, data, chosen, found, choices
         )
+    except errors.DefinitionProblemError as exc:  # the answers are shown again, not lost
+        found = [FieldError("", "", exc.detail)]
+        return _render_form(
+            ctx, version, schema, shown, family, parent, data, chosen, found, choices
+        )
     except submissions.AlreadySentError:  # sent twice at once: the other sending started it
         return resend.earlier_result(ctx, token) or redirect("/tasks")
     notify(

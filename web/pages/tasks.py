@@ -236,6 +236,9 @@ def task_page(task_id: int) -> ResponseReturnValue:
     except errors.ValidationFailedError as exc:
         task = _visible_task(ctx, task_id)
         return _render(ctx, task, schema, data, errors_from(exc, schema or {}), choices)
+    except errors.DefinitionProblemError as exc:  # the answers are shown again, not lost
+        task = _visible_task(ctx, task_id)
+        return _render(ctx, task, schema, data, [FieldError("", "", exc.detail)], choices)
     except errors.ConflictError as exc:
         log.info("task %s not completed: %s", task_id, exc.code)
         task = _visible_task(ctx, task_id)

@@ -161,6 +161,6 @@ def set_parameter(payload: dict[str, Any], key: str, name: str) -> dict[str, Any
     ctx = command_context()
     with unit_of_work(ctx.session):
         version = definitions.latest_version(ctx, key)
-        row = definitions.set_parameter(ctx, key=key, name=name, value=payload["value"])
-        result = {"name": row.name, "default": version.parameters.get(name), "value": row.value}
+        value = definitions.set_parameter(ctx, key=key, name=name, value=payload["value"])
+        result = {"name": name, "default": version.parameters.get(name), "value": value}
     return result
