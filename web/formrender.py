@@ -305,11 +305,15 @@ def parse_submission(
 
 
 def check_submission(
-    schema: Mapping[str, Any], form: FormData, dynamic_choices: Choices | None = None
+    schema: Mapping[str, Any],
+    form: FormData,
+    dynamic_choices: Choices | None = None,
+    today: datetime.date | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """Parse a posted form and validate it; parse errors win over validation errors."""
+    """Parse a posted form and validate it (dates with an `x-date` rule against `today`, when
+    given); parse errors win over validation errors."""
     data, errors = parse_submission(schema, form)
-    checked = validate_form(schema, data, dynamic_choices=dynamic_choices)
+    checked = validate_form(schema, data, dynamic_choices=dynamic_choices, today=today)
     return data, sort_errors(schema, [*errors, *checked])
 
 

@@ -16,6 +16,7 @@ from domain.forms.schema import (
     _ITEM_OBJECT_KEYWORDS,
     _KEYWORDS,
     _TOP_KEYWORDS,
+    DATE_RULES,
     DEFAULT_ROWS,
     DIALECT,
     NAME_PATTERN,
@@ -159,6 +160,9 @@ def _check_property(
         yield f"{label} uses '{keyword}', which is not supported here"
     yield from _check_shape(label, prop, nested=nested)
     yield from _check_extensions(label, prop)
+    if "x-date" in prop and (prop.get("format") != "date" or prop["x-date"] not in DATE_RULES):
+        rules = " or ".join(f'"{rule}"' for rule in DATE_RULES)
+        yield f'{label}: \'x-date\' must be {rules}, on a question with "format": "date"'
     if "x-reveal-when" in prop:
         yield from _check_reveal(name, prop, siblings, nested=nested)
 

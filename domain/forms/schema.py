@@ -27,7 +27,9 @@ Kind = Literal[
 CHOICE_KINDS: frozenset[str] = frozenset({"choice", "boolean", "multichoice"})
 
 _COMMON = {"type", "title", "description", "$comment", "x-error-messages", "x-reveal-when"}
-_STRING = {"enum", "x-enum-labels", "x-widget", "format", "maxLength", "minLength", "pattern"}
+_STRING = {"enum", "x-enum-labels", "x-widget", "format", "maxLength", "minLength", "pattern"} | {
+    "x-date"
+}
 _NUMBER = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}
 _ARRAY = {"items", "minItems", "maxItems", "uniqueItems", "x-rows", "x-options-from"}
 _KEYWORDS: dict[str, set[str]] = {
@@ -51,8 +53,10 @@ _ITEM_OBJECT_KEYWORDS = {"type", "title", "description", "$comment", "properties
 }
 # keywords whose message a schema author can replace with "x-error-messages"
 _ERROR_KEYS = {"required", "type", "enum", "const", "format", "pattern", "uniqueItems"} | (
-    _NUMBER | {"minLength", "maxLength", "minItems", "maxItems"}
+    _NUMBER | {"minLength", "maxLength", "minItems", "maxItems", "x-date"}
 )
+DATE_RULES = {"not-past": "today or in the future", "not-future": "today or in the past"}
+"""`"x-date"` on a date question: a planned date may not be past, what happened not future."""
 _WH_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 _CHOICE_KEYWORDS = frozenset({"type", "enum", "const"})
 _FORMATS = FormatChecker(formats=("date",))
@@ -215,6 +219,7 @@ def field_message(prop: Mapping[str, Any], keyword: str, limit: Any = None) -> s
         "exclusiveMaximum": f"{subject} must be less than {_number(limit)}",
         "multipleOf": f"{subject} must be a multiple of {_number(limit)}",
         "uniqueItems": f"{subject} must not contain the same answer twice",
+        "x-date": f"{subject} must be {DATE_RULES.get(str(limit), 'a real date')}",
     }
     if keyword in simple:
         return simple[keyword]

@@ -7,6 +7,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from jsonschema import (  # type: ignore[import-untyped, unused-ignore]  # no stubs installed
@@ -30,19 +31,27 @@ def validate_form(
     data: Mapping[str, Any],
     *,
     dynamic_choices: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    today: date | None = None,
 ) -> list[FieldError]:
     """Validate answers against a checked form schema; return errors in display order.
 
     Blank strings and None count as unanswered. Questions with `x-options-from` are checked for
-    type only, unless `dynamic_choices` supplies the allowed (value, label) pairs.
+    type only, unless `dynamic_choices` supplies the allowed (value, label) pairs. Dates with
+    an `x-date` rule are checked against `today`, when it is given.
     """
     validator = _validator(schema, dynamic_choices or {})
     found: list[FieldError] = []
     ranks: dict[FieldError, int] = {}
-    for error in validator.iter_errors(_drop_blanks(data)):
+    answers = _drop_blanks(data)
+    for error in validator.iter_errors(answers):
         for field_error in _field_errors(schema, error):
             found.append(field_error)
             ranks[field_error] = _RANK.get(str(error.validator), len(_RANK))
+    if today is not None:
+        for path, rule in _dates_out_of_bounds(schema, answers, today):
+            field_error = _error_at(schema, path, "x-date", rule)
+            found.append(field_error)
+            ranks[field_error] = len(_RANK)
     found.sort(key=lambda e: ranks[e])
     return sort_errors(schema, found)
 
@@ -190,3 +199,33 @@ def _error_at(schema: Mapping[str, Any], path: list[Any], keyword: str, limit: A
         index = path[1] if isinstance(path[1], int) else 0
         return FieldError(pointer, name, in_row("this row could not be read", prop, index))
     return FieldError(pointer, name, field_message(prop, keyword, limit))
+
+
+def _dates_out_of_bounds(
+    schema: Mapping[str, Any], answers: Any, today: date
+) -> Iterator[tuple[list[Any], str]]:
+    """(path, rule) of each real date answered against its question's `x-date` rule."""
+    if not isinstance(answers, Mapping):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        value = answers.get(name)
+        if property_kind(prop) == "repeat" and isinstance(value, list):
+            subs = item_schema(prop).get("properties") or {}
+            for index, row in enumerate(value):
+                if isinstance(row, Mapping):
+                    for sub_name, sub in subs.items():
+                        if _breaks(sub, row.get(sub_name), today):
+                            yield [name, index, sub_name], str(sub["x-date"])
+        elif _breaks(prop, value, today):
+            yield [name], str(prop["x-date"])
+
+
+def _breaks(prop: Any, value: Any, today: date) -> bool:
+    rule = prop.get("x-date") if isinstance(prop, Mapping) else None
+    if rule is None or not isinstance(value, str):
+        return False
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return False  # not a real date: the format check says so
+    return day < today if rule == "not-past" else day > today

@@ -13,6 +13,7 @@ from domain.audit import service as audit
 from domain.context import Context
 from domain.db import projected_ready_rows, record_id
 from domain.families import service as families
+from domain.families.ages import local_today
 from domain.families.models import Family
 from domain.forms import validate_form
 from domain.processes import choices, definitions, rows
@@ -62,7 +63,7 @@ def _check_form(
     if schema is None:
         return
     options = choices.dynamic_choices(ctx, schema, family_id)
-    problems = validate_form(schema, data, dynamic_choices=options)
+    problems = validate_form(schema, data, dynamic_choices=options, today=local_today(ctx))
     if problems:
         raise errors.ValidationFailedError(
             "The form is not valid.",

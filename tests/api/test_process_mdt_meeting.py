@@ -437,6 +437,25 @@ def test_a_teacher_convenes_and_every_agency_is_invited_in_parallel(
     assert when(listed["next_due_at"]) == REPLY_DUE
 
 
+def test_a_meeting_is_planned_for_today_or_later_and_its_actions_fall_due_after_it(
+    api: Api, family: tuple[int, list[int]]
+) -> None:
+    # The clock says Monday 21 December 2026: a meeting on the 18th could invite nobody in time.
+    body = {"process_key": KEY, "data": start_data(family, meeting_date="2026-12-18")}
+    response = api.call("post", "/process-instances", "teacher", body)
+    assert response.status_code == 422
+    assert [(e["field"], e["detail"]) for e in response.get_json()["errors"]] == [
+        ("meeting_date", "Date of the meeting must be today or in the future")
+    ]
+    assert api.instances(process_key=KEY) == []
+    iid = api.start(KEY, start_data(family, meeting_date="2026-12-21"), "teacher")["id"]
+    late = meeting_record(actions=[{**ACTIONS[0], "due_date": "2026-12-01"}])
+    [record] = api.ready(iid, "record_meeting")
+    response = api.call("post", f"/tasks/{record['id']}/complete", "teacher", {"data": late})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["actions-0-due_date"]
+
+
 def test_one_agency_cannot_answer_another_agencys_invitation(
     api: Api, family: tuple[int, list[int]]
 ) -> None:

@@ -648,3 +648,88 @@ def test_questions_with_the_verb_first_are_quoted_not_garbled() -> None:
     assert field_message({"type": "string", "title": "What was observed?"}, "required") == (
         "Enter what was observed"
     )
+
+
+DATED: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Meeting",
+    "type": "object",
+    "properties": {
+        "meeting_on": {
+            "type": "string",
+            "title": "Date of the meeting",
+            "format": "date",
+            "x-date": "not-past",
+        },
+        "seen_on": {
+            "type": "string",
+            "title": "When was the child seen?",
+            "format": "date",
+            "x-date": "not-future",
+        },
+        "actions": {
+            "type": "array",
+            "title": "Actions",
+            "items": {
+                "type": "object",
+                "title": "Action",
+                "properties": {
+                    "due": {
+                        "type": "string",
+                        "title": "Due date",
+                        "format": "date",
+                        "x-date": "not-past",
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+def test_planned_dates_may_not_be_past_and_what_happened_not_future() -> None:
+    from datetime import date
+
+    assert check_form_schema(DATED) == []
+    today = date(2026, 12, 21)
+    fine = {"meeting_on": "2026-12-21", "seen_on": "2026-12-21", "actions": [{"due": "2027-01-04"}]}
+    assert validate_form(DATED, fine, today=today) == []
+    wrong = {
+        "meeting_on": "2026-12-20",
+        "seen_on": "2026-12-22",
+        "actions": [{"due": "2020-01-01"}],
+    }
+    assert [(e.pointer, e.message) for e in validate_form(DATED, wrong, today=today)] == [
+        ("#/meeting_on", "Date of the meeting must be today or in the future"),
+        ("#/seen_on", 'The answer to "When was the child seen?" must be today or in the past'),
+        ("#/actions/0/due", "Action 1: Due date must be today or in the future"),
+    ]
+    assert validate_form(DATED, wrong) == []  # no day given: nothing to compare with
+    not_a_date = {"meeting_on": "2026-02-30"}
+    assert [e.message for e in validate_form(DATED, not_a_date, today=today)] == [
+        "Date of the meeting must be a real date"
+    ]
+    custom = copy_with(DATED, "meeting_on", {"x-error-messages": {"x-date": "Pick a future day"}})
+    assert [
+        e.message for e in validate_form(custom, {"meeting_on": "2020-01-01"}, today=today)
+    ] == ["Pick a future day"]
+
+
+def copy_with(schema: dict[str, Any], name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    properties = {**schema["properties"], name: {**schema["properties"][name], **extra}}
+    return {**schema, "properties": properties}
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "string", "title": "When?", "x-date": "not-past"},  # not a date question
+        {"type": "string", "title": "When?", "format": "date", "x-date": "soon"},
+        {"type": "string", "title": "When?", "format": "date", "x-date": True},
+    ],
+)
+def test_a_date_rule_must_be_known_and_on_a_date(prop: dict[str, Any]) -> None:
+    problems = check_form_schema(
+        {**DATED, "properties": {**DATED["properties"], "meeting_on": prop}}
+    )
+    assert any("'x-date' must be" in p for p in problems), problems

@@ -6,6 +6,7 @@ bank holidays. Deadlines close at 17:00 London time (UTC in winter, 16:00 UTC in
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
 import xml.etree.ElementTree as ET
@@ -305,11 +306,16 @@ CIN_MEETING = {
 
 
 def cin_review(date: str, choice: str = "continue") -> dict[str, Any]:
+    held = dt.date.fromisoformat(date)
     answer: dict[str, Any] = {
         "cin_review_date": date,
         "attendance": ATTENDANCE,
         "progress": "improved",
-        "actions": ACTIONS,
+        # actions agreed at the review fall due after it
+        "actions": [
+            {**action, "due_date": (held + dt.timedelta(days=14 * n)).isoformat()}
+            for n, action in enumerate(ACTIONS, start=1)
+        ],
         "cin_review_decision": choice,
         "decision_reasons": "Progress is sustained.",
     }

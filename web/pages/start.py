@@ -266,7 +266,7 @@ def start_form(process_key: str) -> ResponseReturnValue:
     data: dict[str, Any] = {}
     problems: list[FieldError] = []
     if shown is not None:
-        data, problems = check_submission(shown, request.form, choices)
+        data, problems = check_submission(shown, request.form, choices, ages.local_today(ctx))
     chosen = [v for v in request.form.getlist(SUBJECTS_KEY) if v.strip()]
     problems = _family_problems(ctx, schema, family, chosen) + problems
     if schema is not None:

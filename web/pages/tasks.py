@@ -19,6 +19,7 @@ from domain.agencies import service as agencies
 from domain.context import Context
 from domain.db import unit_of_work
 from domain.families import view as family_view
+from domain.families.ages import local_today
 from domain.families.view import Household
 from domain.forms import FieldError, sort_errors
 from domain.lanes import LANES
@@ -226,7 +227,7 @@ def task_page(task_id: int) -> ResponseReturnValue:
     data: dict[str, Any] = {}
     problems: list[FieldError] = []
     if schema is not None:
-        data, problems = check_submission(schema, request.form, choices)
+        data, problems = check_submission(schema, request.form, choices, local_today(ctx))
     if problems:
         return _render(ctx, task, schema, data, problems, choices)
     title, instance_id, reference = task.title, task.instance_id, task.instance.reference
