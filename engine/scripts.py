@@ -305,6 +305,11 @@ def build_functions(
         """ISO deadline: close of the day n calendar days after start."""
         return calendar().add_calendar_days(_parse_instant(start, clock), int(n)).isoformat()
 
+    def calendar_days_by(n: int, start: str | None = None) -> str:
+        """ISO deadline: close of the last working day on or before the day n calendar days
+        after start (a statutory "within" never moves past its date)."""
+        return calendar().add_calendar_days_by(_parse_instant(start, clock), int(n)).isoformat()
+
     def now() -> str:
         """The current instant as ISO 8601 with offset."""
         return clock().astimezone(UTC).isoformat()
@@ -325,6 +330,7 @@ def build_functions(
         "working_days": working_days,
         "working_hours": working_hours,
         "calendar_days": calendar_days,
+        "calendar_days_by": calendar_days_by,
         "now": now,
         "today": today,
         "param": param,

@@ -110,6 +110,17 @@ class WorkingCalendar:
         """Return the close of the day `days` calendar days after start's local date."""
         return self.close_of(self.local_date(start) + timedelta(days=days))
 
+    def add_calendar_days_by(self, start: datetime, days: int) -> datetime:
+        """Return the close of the last working day on or before the day `days` calendar days
+        after start's local date: a "within six weeks" deadline that falls on a Saturday or a
+        bank holiday is due the working day before, never after."""
+        day = self.local_date(start) + timedelta(days=days)
+        for _ in range(_MAX_SCAN_DAYS):
+            if self.is_working_day(day):
+                return self.close_of(day)
+            day -= timedelta(days=1)
+        raise ValueError("no working day found within five years")
+
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """Return the instant `hours` of working time after start (open to close, working days)."""
         if hours < 0:

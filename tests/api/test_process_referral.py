@@ -912,26 +912,26 @@ def test_child_protection_plan_is_reviewed_until_it_ends(
     iid = to_cp_plan(api, fam)
 
     task = api.task(iid, "referral_review_conference")
-    assert (task["lane"], task["due_at"]) == ("conference_chair", "2027-04-10T16:00:00+00:00")
+    assert (task["lane"], task["due_at"]) == ("conference_chair", "2027-04-09T16:00:00+00:00")
     detail = api.instance(iid)
     assert (detail["current_stage"], detail["summary"]["outcome"]) == (
         "Child protection plan",
         "cp_plan",
     )
-    assert api.timers(iid) == {"referral_review_overdue": "2027-04-10T16:00:00+00:00"}
+    assert api.timers(iid) == {"referral_review_overdue": "2027-04-09T16:00:00+00:00"}
     processes = view_processes(api, fam)
     assert (processes[iid]["current_stage"], processes[iid]["next_due_at"]) == (
         "Child protection plan",
-        "2027-04-10T16:00:00+00:00",
+        "2027-04-09T16:00:00+00:00",
     )
 
-    assert fire_at(api, clock, "2027-04-10T16:00:01+00:00") == 1
+    assert fire_at(api, clock, "2027-04-09T16:00:01+00:00") == 1
     assert notices(api.app, iid, "manager_notice") == [MANAGER_NOTICE]
     api.complete(iid, "referral_review_conference", review("2027-04-12"))
-    assert api.task(iid, "referral_review_conference")["due_at"] == "2027-10-10T16:00:00+00:00"
+    assert api.task(iid, "referral_review_conference")["due_at"] == "2027-10-08T16:00:00+00:00"
     api.complete(iid, "referral_review_conference", review("2027-09-20", end="close"))
     detail = assert_completed(api, iid, "closed")
-    assert detail["ended_at"] == "2027-04-10T16:00:01+00:00"
+    assert detail["ended_at"] == "2027-04-09T16:00:01+00:00"
 
 
 @pytest.mark.parametrize("route", ["cin_plan", "early_help"])

@@ -1014,8 +1014,9 @@ def test_plan_starts_on_the_conference_date_and_first_review_is_within_three_mon
 
     review_task = ref.ready("referral_review_conference")[0]
     assert review_task.lane == "conference_chair"
-    assert review_task.due_at == utc("2027-04-10T16:00:00+00:00")  # 89 days, British Summer Time
-    assert timers(state) == {"referral_review_overdue": utc("2027-04-10T16:00:00+00:00")}
+    # 89 days, British Summer Time: Saturday 10 April, so due the Friday before
+    assert review_task.due_at == utc("2027-04-09T16:00:00+00:00")
+    assert timers(state) == {"referral_review_overdue": utc("2027-04-09T16:00:00+00:00")}
     seen = data_of(ref, "referral_review_conference")
     assert (seen["stage"], seen["outcome"]) == ("Child protection plan", "cp_plan")
     assert (seen["icpc_at"], seen["cp_plan_start"], seen["cp_category"]) == (
@@ -1026,7 +1027,8 @@ def test_plan_starts_on_the_conference_date_and_first_review_is_within_three_mon
 
     ref.complete("referral_review_conference", review("2027-04-05"))
     # then at most every 6 months from the last review
-    assert ref.ready("referral_review_conference")[0].due_at == utc("2027-10-03T16:00:00+00:00")
+    # six months on is Sunday 3 October: due the Friday before
+    assert ref.ready("referral_review_conference")[0].due_at == utc("2027-10-01T16:00:00+00:00")
 
 
 def test_review_intervals_are_process_owner_parameters(
@@ -1041,7 +1043,7 @@ def test_review_intervals_are_process_owner_parameters(
 
 def test_overdue_review_tells_the_manager(ref: Driver, clock: FakeClock) -> None:
     to_cp_plan(ref)
-    state = fire_at(ref, clock, "2027-04-10T16:00:01+00:00")
+    state = fire_at(ref, clock, "2027-04-09T16:00:01+00:00")
     assert notices(state) == [("manager_notice", "csc", "team_manager", None)]
     assert ref.ready_names() == ["referral_review_conference"]
 

@@ -116,6 +116,21 @@ def test_working_hours_across_the_clock_change(app: Flask) -> None:
         )
 
 
+def test_a_within_deadline_in_calendar_days_never_moves_past_its_date(app: Flask) -> None:
+    from api.common.context import services
+
+    with app.app_context():
+        functions = services()["engine"].functions
+        by, on = functions["calendar_days_by"], functions["calendar_days"]
+        # Consent on Saturday 28 November 2026: six weeks on is Saturday 9 January 2027.
+        assert on(42, "2026-11-28T10:00:00+00:00") == "2027-01-09T17:00:00+00:00"
+        assert by(42, "2026-11-28T10:00:00+00:00") == "2027-01-08T17:00:00+00:00"  # Friday
+        # Six weeks from 14 November 2026 is Boxing Day: back past Christmas Day to the 24th.
+        assert by(42, "2026-11-14T10:00:00+00:00") == "2026-12-24T17:00:00+00:00"
+        # A working day is itself.
+        assert by(42, "2026-11-30T10:00:00+00:00") == on(42, "2026-11-30T10:00:00+00:00")
+
+
 def test_closures_and_corrections_change_due_dates(app: Flask) -> None:
     assert _due(app, "2026-12-21T10:00:00+00:00", 5)[0] == "2026-12-30T17:00:00+00:00"
     _adjust(app, date(2026, 12, 29), "closure", "Office closed between Christmas and New Year")
