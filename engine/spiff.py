@@ -45,6 +45,7 @@ from engine.workdays import WorkingCalendar
 # mistaken for a completed one. Instances also report their depth so the app can warn early.
 TaskIterator.__init__.__defaults__ = (None, 10**6, True, None)
 BpmnTaskIterator.__init__.__defaults__ = (None, 10**6, True, False, None)
+_UNDER_WAY = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)
 DEPTH_WARNING = 600
 
 _CLOCK: ContextVar[Clock | None] = ContextVar("engine_clock", default=None)
@@ -354,7 +355,9 @@ class SpiffEngine:
             depth = max(depth, task.depth)
             if task.state == TaskState.COMPLETED:
                 done.add(bpmn_id)
-            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            elif task.state in _UNDER_WAY and not isinstance(task.task_spec, BoundaryEvent):
+                # a boundary event waits beside the task it is attached to: the case is at
+                # that task (its timers are listed as timers), not at the event
                 active.add(bpmn_id)
             if task.state == TaskState.READY and task.task_spec.manual:
                 with operation_scope(params if params is not None else {}):

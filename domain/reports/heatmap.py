@@ -52,8 +52,11 @@ def heatmap(ctx: Context, key: str) -> Heatmap:
         older = instance.version.element_names or {}
         for element_id in dict.fromkeys(instance.active_elements or []):
             counts[element_id] += 1
-            names.setdefault(element_id, older.get(element_id, element_id))
-    latest = version.element_names or {}
+            if older.get(element_id) not in (None, "", element_id):
+                names.setdefault(element_id, older[element_id])
+    latest = {e: n for e, n in (version.element_names or {}).items() if n and n != e}
+    # the table lists named steps; an unnamed gateway a case waits at is on the diagram only
+    named = {e: c for e, c in counts.items() if e in latest or e in names}
     rows = tuple(
         ElementCount(
             element_id,
@@ -62,7 +65,7 @@ def heatmap(ctx: Context, key: str) -> Heatmap:
             element_id in latest,
         )
         for element_id, count in sorted(
-            counts.items(), key=lambda item: (-item[1], latest.get(item[0], item[0]).lower())
+            named.items(), key=lambda item: (-item[1], latest.get(item[0], item[0]).lower())
         )
     )
     return Heatmap(

@@ -574,6 +574,9 @@ def test_screening_is_due_within_one_working_day_of_the_contact(ref: Driver) -> 
     assert (task.element_id, task.lane) == ("referral_screening", "front_door")
     assert task.due_at == utc("2026-12-22T17:00:00+00:00")
     assert timers(state) == {"referral_screening_overdue": utc("2026-12-22T17:00:00+00:00")}
+    # the case is at the screening, inside its stage; the waiting timer beside it is a timer
+    assert {"referral_screening", "referral_screening_stage"} <= set(state.active_elements)
+    assert "referral_screening_overdue" not in state.active_elements
     seen = data_of(ref, "referral_screening")
     assert seen["stage"] == "Front door screening"
     assert seen["referral_at"] == "2026-12-21T10:00:00+00:00"

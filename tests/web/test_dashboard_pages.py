@@ -354,8 +354,12 @@ def test_heatmap_counts_open_cases_per_element(
             started_at=EARLIER,
             active=["referral_screening_stage", "referral_screening"],
         )
-    seed_instance(
-        app, "referral", stage="Assessment", started_at=EARLIER, active=["referral_assessment"]
+    seed_instance(  # also waiting at an unnamed gateway: on the diagram, not in the table
+        app,
+        "referral",
+        stage="Assessment",
+        started_at=EARLIER,
+        active=["referral_assessment", "referral_danger_merge"],
     )
     seed_instance(
         app,
@@ -381,6 +385,7 @@ def test_heatmap_counts_open_cases_per_element(
             "referral_screening_stage": 2,
             "referral_screening": 2,
             "referral_assessment": 1,
+            "referral_danger_merge": 1,
         },
     }
 
@@ -398,6 +403,7 @@ def test_heatmap_counts_open_cases_per_element(
     table = body.split('id="heatmap-table"', 1)[1]
     assert re.search(rf"{re.escape(names['referral_screening'])}\s*</th>\s*<td[^>]*>2</td>", table)
     assert re.search(rf"{re.escape(names['referral_assessment'])}\s*</th>\s*<td[^>]*>1</td>", table)
+    assert "referral_danger_merge" not in table
 
     xml = client.get(f"/processes/referral/versions/{number}/diagram.bpmn")
     assert xml.status_code == 200
