@@ -202,7 +202,14 @@ def release(ctx: Context, *, task_id: int) -> HumanTask:
         raise errors.PermissionDeniedError(
             "Only the colleague who claimed it or a manager can release it."
         )
+    claimer = task.claimed_by
     task.claimed_by = None
     task.claimed_at = None
-    audit.record(ctx, "task.released", ("human_task", task.id), instance_id=task.instance_id)
+    audit.record(
+        ctx,
+        "task.released",
+        ("human_task", task.id),
+        instance_id=task.instance_id,
+        claimed_by=claimer,  # whose claim it was: a manager may release a colleague's
+    )
     return task

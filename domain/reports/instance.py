@@ -122,11 +122,16 @@ def audit_trail(ctx: Context, instance_id: int, span: Span = ALL) -> Window[Audi
     total = audit.count_for_instance(ctx, instance_id)
     start, limit = span.bounds(total)
     events = audit.list_for_instance(ctx, instance_id, start=start, limit=limit)
-    names = users_service.display_names(ctx, (e.actor_id for e in events))
+    claimers = [(e.details or {}).get("claimed_by") for e in events]
+    people = [e.actor_id for e in events] + [c for c in claimers if isinstance(c, int)]
+    names = users_service.display_names(ctx, people)
     agencies = agencies_service.names_by_id(ctx, (e.actor_agency_id for e in events))
     tasks = _task_titles(ctx, events)
     lines = []
     for event in events:
+        details = dict(event.details or {})
+        if isinstance(details.get("claimed_by"), int):  # a person, by name
+            details["claimed_by"] = names.get(details["claimed_by"], "a colleague")
         subject = f"{event.subject_type.replace('_', ' ')} {event.subject_id}"
         if event.subject_type == "human_task" and event.subject_id in tasks:
             subject = f"Task: {tasks[event.subject_id]}"
@@ -138,7 +143,7 @@ def audit_trail(ctx: Context, instance_id: int, span: Span = ALL) -> Window[Audi
                 action=event.action,
                 label=ACTION_LABELS.get(event.action, event.action),
                 subject=subject,
-                details=_details(event.details),
+                details=_details(details),
             )
         )
     return Window(lines, start, total)
@@ -158,6 +163,8 @@ def timeline(ctx: Context, instance: ProcessInstance, span: Span = ALL) -> Windo
     for event in events:
         who = names.get(event.actor_id) if event.actor_id else None
         if event.action == "task.created":
+            # the process opens a task; whoever finished the step before it did not
+            who = None
             text = f"Task opened: {tasks.get(event.subject_id, 'a task')}"
         elif event.action == "task.completed":
             text = f"Task completed: {tasks.get(event.subject_id, 'a task')}"

@@ -198,6 +198,10 @@ def test_claim_and_release(app: Flask, client: FlaskClient, world: dict[str, Any
     post(client, f"/tasks/{screen}/release", {"return_to": "https://evil.example/"}, "/tasks")
     page = html(client.get("/tasks?view=agency"))
     assert "You have released the task: Screen the contact" in page
+    # the case's audit trail says whose claim the manager released
+    audit = html(client.get(f"/instances/{instance_id}"))
+    audit = audit[audit.index('id="audit"') :]
+    assert re.search(r"Task released<br>.*?claimed by: Alex", audit, re.S)
     post(client, "/sign-out", {}, "/tasks")
     sign_in(client, "sam")
     assert len(_rows(html(client.get("/tasks")))) == 1

@@ -77,6 +77,7 @@ def test_instance_page_shows_summary_stage_and_open_task(
     # the timeline and the audit trail name people, not ids
     assert "Process started" in body
     assert "Task opened: Submit referral" in body
+    assert "Task opened: Submit referral</strong> by" not in body  # the process opened it
     assert "Pat" in body
     assert "process.started" in body
     # a practitioner cannot end the process
