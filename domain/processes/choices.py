@@ -1,7 +1,9 @@
-"""Choices that forms take from records (`x-options-from`): agencies and a family's members.
+"""Choices that forms take from records (`x-options-from`): agencies, a family's members and
+the people who work cases.
 
 The same lists fill the web forms and validate every submission, through the pages or the API,
-so an answer can only name an agency that exists or a member of the case's household.
+so an answer can only name an agency that exists, a member of the case's household, or a
+practitioner or manager who can sign in (a task assigned to anyone else could never be done).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from domain.agencies import service as agencies
+from domain.agencies.models import Agency
 from domain.context import Context
 from domain.families import ages
 from domain.families import service as families
@@ -42,6 +47,27 @@ def agency_choices(ctx: Context) -> list[tuple[str, str]]:
     return [(a.code, a.name) for a in agencies.list_agencies(ctx)]
 
 
+WORKER_ROLES = ("practitioner", "team_manager")
+
+
+def practitioner_choices(ctx: Context) -> list[tuple[str, str]]:
+    """Return (username, "Name, Agency") for every active practitioner and team manager, by
+    agency then name: the people a task can be assigned to."""
+    from domain.users.models import User
+
+    rows = ctx.session.execute(
+        select(User.username, User.display_name, User.roles_csv, Agency.name)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.active.is_(True), Agency.active.is_(True))
+        .order_by(Agency.name, User.display_name, User.username)
+    ).all()
+    return [
+        (username, f"{name}, {agency}")
+        for username, name, roles, agency in rows
+        if set(roles.split(",")) & set(WORKER_ROLES)
+    ]
+
+
 def family_member_choices(ctx: Context, family_id: int | None) -> list[tuple[str, str]]:
     """Return (person id, "Name (age)") for every member: under-5s first, then children, adults."""
     if family_id is None:
@@ -71,6 +97,8 @@ def dynamic_choices(
             choices[source] = agency_choices(ctx)
         elif source == "family_members":
             choices[source] = family_member_choices(ctx, family_id)
+        elif source == "practitioners":
+            choices[source] = practitioner_choices(ctx)
         else:
             log.warning("form uses unknown option source %s", source)
             choices[source] = []

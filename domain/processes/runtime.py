@@ -17,6 +17,7 @@ from domain.families.ages import local_today
 from domain.families.models import Family
 from domain.forms import validate_form
 from domain.processes import choices, definitions, rows
+from domain.processes.assignees import check_assignees
 from domain.processes.models import HumanTask, ProcessInstance, ProcessVersion
 from domain.processes.outbox import handle_service_calls
 from engine import CompiledProcess, ProcessState, ScriptError, StateError, TaskNotReadyError
@@ -101,6 +102,8 @@ def start_process(
     state = _engine_call(
         lambda: ctx.engine.start(compiled, payload, params=definitions.parameters_for(ctx, version))
     )
+    start_form = compiled.forms.get(compiled.start_form) if compiled.start_form else None
+    check_assignees(ctx, state, answers, start_form)
     now = ctx.now()
     instance = ProcessInstance(
         version_id=version.id,
@@ -222,6 +225,7 @@ def complete_task(
             params=definitions.parameters_for(ctx, version),
         )
     )
+    check_assignees(ctx, state, data, schema)
     rows.complete_task(
         ctx,
         task,

@@ -90,6 +90,8 @@ def api(app: Flask, client: FlaskClient) -> Api:
     driver = Api(app, client, Crew(app, client))
     driver.deploy()
     driver.crew.make_agencies()
+    for lead in (LEAD, SUPPORT_LEAD):  # named as leads: they must have an account
+        driver.crew.headers(lead)
     return driver
 
 
@@ -310,6 +312,16 @@ def test_request_from_another_service_is_triaged_and_allocated_by_early_help(
     assert task["id"] in [t["id"] for t in api.inbox("eh.manager", iid)]
     # the police may not triage early help requests: not even disclosed to them
     assert problem(api.submit(task["id"], triage(), "pc.smith"), 404)["code"] == "not-found"
+    # the lead must be someone who can sign in, and in the agency chosen: else nobody could
+    # ever do the tasks assigned to them
+    for who, message in (
+        ("nosuchperson", "Select who in that agency will lead"),
+        ("eh.worker", "choose someone in shropshire_health_visiting who can do this work"),
+    ):
+        answer = {**triage(), "allocated_username": who}
+        body = problem(api.submit(task["id"], answer, "eh.worker"), 422)
+        assert [e["pointer"] for e in body["errors"]] == ["#/data/allocated_username"], who
+        assert message in body["errors"][0]["detail"], body
     api.complete(iid, "early_help_triage_request", triage(), username="eh.worker")
 
     consent_task = api.task(iid, "early_help_consent")
