@@ -52,7 +52,7 @@ def test_managers_and_owners_see_each_process_its_versions_and_parameters(
     assert "Version 1, deployed" in listed
 
     page = text(client.get(ESCALATION))
-    assert "Stage1 days" in page
+    assert "Working days for stage 1 (practitioners)" in page  # its meaning, not its code
     assert "stage1_days" in page
     assert "Version 1" in page
     assert "Latest" in page
@@ -73,7 +73,7 @@ def test_an_owner_changes_a_timescale_and_it_is_in_force_and_audited(
     assert f'href="{ESCALATION}/parameters/stage1_days"' in page
 
     form = text(client.get(f"{ESCALATION}/parameters/stage1_days"))
-    assert "Change stage1 days" in form
+    assert "Change: Working days for stage 1 (practitioners)" in form
     assert "The diagram&#39;s default is 5." in form
 
     response = post(client, f"{ESCALATION}/parameters/stage1_days", {"value": "3"})
@@ -83,14 +83,14 @@ def test_an_owner_changes_a_timescale_and_it_is_in_force_and_audited(
     assert value_of(app, "escalation", "stage1_days") == 3
     assert changes(app) == [("stage1_days", True)]
     after = text(client.get(ESCALATION))
-    assert "Stage1 days is now 3" in after
+    assert "Working days for stage 1 (practitioners) is now 3" in after
     assert "by owen" in after.lower() or "by Owen" in after
 
     # saving the value in force again changes nothing, and says so
     response = post(client, f"{ESCALATION}/parameters/stage1_days", {"value": "3"})
     assert response.status_code == 302
     assert changes(app) == [("stage1_days", True)]
-    assert "Stage1 days was already 3: nothing changed" in text(client.get(ESCALATION))
+    assert "stage 1 (practitioners) was already 3: nothing changed" in text(client.get(ESCALATION))
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,16 @@ def test_a_switch_is_asked_as_yes_or_no(app: Flask, client: FlaskClient) -> None
     post(client, "/processes/mdt_meeting/parameters/dsl_endorsement_required", {"value": "yes"})
 
     assert value_of(app, "mdt_meeting", "dsl_endorsement_required") is True
+
+
+def test_every_parameter_of_the_shipped_diagrams_has_a_title(app: Flask) -> None:
+    from domain.processes import definitions
+    from domain.processes.parameter_titles import PARAMETER_TITLES
+
+    deploy_shipped(app, "referral", "early_help")
+    read: set[str] = set()
+    with context(app) as ctx:
+        for key in ("referral", "mdt_meeting", "escalation", "early_help"):
+            read |= set(definitions.latest_version(ctx, key).parameters or {})
+    assert read - set(PARAMETER_TITLES) == set()  # a new one needs its meaning written
+    assert set(PARAMETER_TITLES) - read == set()  # and none is left over

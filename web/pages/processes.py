@@ -23,6 +23,7 @@ from domain.errors import ConflictError, ProcessDefinitionError, ValidationFaile
 from domain.forms import FieldError
 from domain.lanes import PROCESS_OWNER
 from domain.processes import bundles, definitions
+from domain.processes.parameter_titles import parameter_title
 from domain.reports import processes
 from domain.reports.access import REPORT_ROLES
 from web.formrender import check_submission
@@ -37,8 +38,8 @@ TEXT_MAX = 200
 
 
 def label(name: str) -> str:
-    """A parameter's name as a heading: "stage1_days" reads "Stage1 days"."""
-    return name.replace("_", " ").strip().capitalize() or name
+    """A parameter as a heading: "stage1_days" reads "Working days for stage 1 (practitioners)"."""
+    return parameter_title(name)
 
 
 def shown(value: Any) -> str:
@@ -143,7 +144,7 @@ def change_parameter(key: str, name: str) -> tuple[str, int] | Response:
     back = url_for("pages_processes.process_page", key=key) + "#parameters"
     schema = _schema(ctx, line)
     page = {
-        "title": f"Change {label(name).lower()}",
+        "title": f"Change: {label(name)}",
         "caption": title,
         "back_url": back,
         "button": "Save",
