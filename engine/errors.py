@@ -17,6 +17,8 @@ class Problem:
     line: int | None
     message: str
     file: str | None = None
+    element_name: str | None = None
+    """The element's name in the diagram, when it has one (ids are often generated)."""
 
 
 class InvalidProcessError(EngineError):

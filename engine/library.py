@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -49,6 +50,35 @@ def _element_lines(tree: etree._ElementTree) -> dict[str, int]:
     return lines
 
 
+def _located(problems: list[Problem], bpmn_files: Mapping[str, bytes]) -> list[Problem]:
+    """The problems with each element's file, line and name filled in where they were not,
+    sorted by file and line (problems of the whole bundle first)."""
+    where: dict[str, tuple[str, int | None, str | None]] = {}
+    for name in sorted(bpmn_files):
+        try:
+            tree = parse_bpmn_bytes(bpmn_files[name], name)
+        except InvalidProcessError:
+            continue  # that file's own problem says why
+        for element in tree.iter():
+            element_id = element.get("id") if isinstance(element.tag, str) else None
+            if element_id and element_id not in where:
+                source: object = element.sourceline
+                line = source if isinstance(source, int) else None
+                where[element_id] = (name, line, (element.get("name") or "").strip() or None)
+    located = []
+    for problem in problems:
+        file, line, element_name = where.get(problem.element_id or "", (None, None, None))
+        located.append(
+            replace(
+                problem,
+                file=problem.file or file,
+                line=problem.line if problem.line is not None else line,
+                element_name=problem.element_name or element_name,
+            )
+        )
+    return sorted(located, key=lambda p: (p.file or "", p.line or 0))
+
+
 def _xsd_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
     with _XSD_LOCK:
         VALIDATOR.preprocess(tree)
@@ -89,7 +119,20 @@ class BundleCompiler:
         forms: Mapping[str, bytes],
         known_roles: frozenset[str] | None,
     ) -> CompiledProcess:
-        """Parse, validate and lint a bundle."""
+        """Parse, validate and lint a bundle; every problem says where it is (file, line and
+        the element's name when it has one), in the order they appear."""
+        try:
+            return self._compile(key, bpmn_files, forms, known_roles)
+        except InvalidProcessError as exc:
+            raise InvalidProcessError(_located(exc.problems, bpmn_files)) from exc
+
+    def _compile(
+        self,
+        key: str | None,
+        bpmn_files: Mapping[str, bytes],
+        forms: Mapping[str, bytes],
+        known_roles: frozenset[str] | None,
+    ) -> CompiledProcess:
         if not bpmn_files:
             raise InvalidProcessError([Problem(None, None, "The bundle has no BPMN file.")])
         parser = SpiffBpmnParser()

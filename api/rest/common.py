@@ -110,6 +110,9 @@ class DiagramProblemSchema(Schema):
     """One thing a process owner must fix in an uploaded bundle."""
 
     element_id = fields.String(allow_none=True, required=True)
+    element_name = fields.String(
+        allow_none=True, metadata={"description": "The element's name in the diagram, if any."}
+    )
     line = fields.Integer(allow_none=True, required=True)
     file = fields.String(allow_none=True, metadata={"description": "The bundle file it is in."})
     message = fields.String(required=True)

@@ -38,7 +38,13 @@ def deploy(
         compiled = ctx.engine.compile(key, bpmn_files, forms, KNOWN_LANES)
     except InvalidProcessError as exc:
         problems = [
-            {"element_id": p.element_id, "line": p.line, "file": p.file, "message": p.message}
+            {
+                "element_id": p.element_id,
+                "element_name": p.element_name,
+                "line": p.line,
+                "file": p.file,
+                "message": p.message,
+            }
             for p in exc.problems
         ]
         raise errors.ProcessDefinitionError("The process bundle has problems.", problems) from exc

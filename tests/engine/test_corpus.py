@@ -3,6 +3,7 @@ is refused with a readable problem list; never an unhandled exception or a serve
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,21 @@ def test_corpus_diagram_upload_through_the_api(
         assert response.mimetype == "application/problem+json"
         assert body["code"] == "invalid-process"
         assert body["problems"]
+        text = path.read_text(encoding="utf-8", errors="replace")
         for problem in body["problems"]:
-            assert set(problem) == {"element_id", "line", "file", "message"}
+            assert set(problem) == {"element_id", "element_name", "line", "file", "message"}
             assert isinstance(problem["message"], str)
             assert problem["message"].strip()
+            if problem["element_id"] and f'id="{problem["element_id"]}"' in text:
+                # a process owner can find it: the file, the line and (if it has one) its name
+                assert (problem["file"], isinstance(problem["line"], int)) == (path.name, True)
+                named = re.search(
+                    rf'id="{re.escape(problem["element_id"])}"[^>]*?\sname="([^"]+)"', text
+                )
+                if named and named.group(1).strip():
+                    assert problem["element_name"], problem
+        where = [(p["file"] or "", p["line"] or 0) for p in body["problems"]]
+        assert where == sorted(where)  # in the order they appear
     else:
         assert body["created"] is (response.status_code == 201)
         assert body["version"] >= 1

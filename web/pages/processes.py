@@ -107,9 +107,13 @@ def _problems(found: Sequence[Mapping[str, Any]]) -> list[str]:
     for problem in found:
         where = [
             str(problem[part]) if part == "file" else f"{label} {problem[part]}"
-            for part, label in (("file", ""), ("line", "line"), ("element_id", "element"))
+            for part, label in (("file", ""), ("line", "line"))
             if problem.get(part)
         ]
+        if problem.get("element_name"):  # its name in the diagram, then its id
+            where.append(f"“{problem['element_name']}” ({problem.get('element_id')})")
+        elif problem.get("element_id"):
+            where.append(f"element {problem['element_id']}")
         message = str(problem.get("message") or problem.get("detail") or "")
         lines.append(f"{', '.join(where)}: {message}" if where else message)
     return lines
