@@ -628,6 +628,13 @@ def test_each_action_is_a_task_only_its_owners_agency_can_complete(
     assert api.inbox("nurse", iid) == [("complete_action", HEALTH)]
     assert api.inbox("officer", iid) == [("complete_action", POLICE)]
     assert api.inbox("teacher", iid) == []
+    # the task page says which action it is, not only "Carry out the action agreed"
+    from tests.web.helpers_reports import sign_in
+
+    sign_in(api.app, api.client, "nurse")
+    page = api.client.get(f"/tasks/{health}").get_data(as_text=True)
+    assert "The action agreed at the meeting: Young carers assessment" in page
+    assert "Share incident history" not in page.split("Recorded so far")[0]
 
     done = {"completed_on": "2027-01-12", "what_was_done": "Assessment completed."}
     assert_problem(api.submit(health, done, "officer"), 404)

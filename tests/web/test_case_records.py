@@ -218,3 +218,26 @@ def test_a_task_page_shows_the_start_and_the_latest_records_and_points_to_the_re
     assert order == sorted(order)
     case = words(page(client, f"/instances/{iid}"))
     assert RESPONSE["position"] in case  # the case page shows the latest 20
+
+
+def test_a_task_page_opens_how_the_case_started_and_the_step_it_follows(
+    app: Flask, client: FlaskClient, api: Api, family: tuple[int, list[int]]
+) -> None:
+    instance = raise_concern(api, family)
+    iid = instance["id"]
+    api.work(iid, "stage1_response", RESPONSE, "social_worker", CSC)
+    api.work(iid, "stage1_discussion", discussion(resolved=False), "teacher", SCHOOL)
+    task_id = api.task_for(iid, "stage2_response")
+    api.headers("csc_manager")
+    sign_in(app, client, "csc_manager")
+
+    body = page(client, f"/tasks/{task_id}")
+
+    opened = re.findall(
+        r'<details class="govuk-details"( open)?>\s*<summary[^>]*>\s*<span[^>]*>([^<]*)', body
+    )
+    assert [(bool(flag), title.strip().split(" (")[0]) for flag, title in opened] == [
+        (True, "Started: Escalation of a professional disagreement"),
+        (False, "Stage 1: respond to the disagreement"),
+        (True, "Stage 1: record the discussion"),  # what this task follows on from
+    ]
