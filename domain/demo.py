@@ -23,7 +23,7 @@ from domain.demo_processes import FormFacts, ProcessPlan, run_plan
 from domain.families import service as families
 from domain.families.ages import is_child, local_today
 from domain.lanes import ADMIN, PRACTITIONER, PROCESS_OWNER, TEAM_MANAGER
-from domain.processes import definitions
+from domain.processes import choices, definitions
 from domain.processes.bundles import bundles_from_folder
 from domain.users import service as users
 from domain.users.models import User
@@ -205,7 +205,14 @@ def _process_step(spec: FamilySpec, plan: ProcessPlan) -> Callable[[Context], st
 
 def _choices(ctx: Context, person_ids: list[int]) -> Mapping[str, list[Any]]:
     codes = list(ctx.session.scalars(select(Agency.code).order_by(Agency.id)))
-    return {"agencies": codes, "people": person_ids, "family_members": person_ids}
+    workers = [username for username, _name in choices.practitioner_choices(ctx)]
+    return {
+        "agencies": codes,
+        "other_agencies": codes,  # each plan names the agency a disagreement is with
+        "people": person_ids,
+        "family_members": person_ids,
+        "practitioners": workers,
+    }
 
 
 def _dates(today: date) -> dict[str, str]:

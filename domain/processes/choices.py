@@ -95,6 +95,9 @@ def dynamic_choices(
     for source in option_sources(schema):
         if source == "agencies":
             choices[source] = agency_choices(ctx)
+        elif source == "other_agencies":  # a disagreement is with another agency
+            own = ctx.actor.agency_code if ctx.actor else None
+            choices[source] = [(code, name) for code, name in agency_choices(ctx) if code != own]
         elif source == "family_members":
             choices[source] = family_member_choices(ctx, family_id)
         elif source == "practitioners":

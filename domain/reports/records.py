@@ -167,8 +167,10 @@ def _labels(
     for record in records:
         sources |= choices.option_sources(record.schema)
     labels: dict[str, list[tuple[str, str]]] = {}
-    if "agencies" in sources:
-        labels["agencies"] = choices.agency_choices(ctx)
+    for source in sources & {"agencies", "other_agencies"}:  # named for every reader
+        labels[source] = choices.agency_choices(ctx)
     if "family_members" in sources:
         labels["family_members"] = choices.family_member_choices(ctx, family_id)
+    if "practitioners" in sources:
+        labels["practitioners"] = choices.practitioner_choices(ctx)
     return labels

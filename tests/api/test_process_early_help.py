@@ -13,6 +13,7 @@ bank holidays. Deadlines close at 17:00 London time (UTC in winter, 16:00 UTC in
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -331,6 +332,14 @@ def test_request_from_another_service_is_triaged_and_allocated_by_early_help(
         LEAD,
     )
     assert api.inbox(REQUESTER, iid) == []
+    # the lead reads who was named by name, not by user name
+    from tests.web.helpers_reports import sign_in
+
+    sign_in(api.app, api.client, LEAD)
+    page = api.client.get(f"/tasks/{consent_task['id']}").get_data(as_text=True)
+    assert re.search(
+        r"Who in that agency will lead\?</dt>\s*<dd[^>]*>\s*<span[^>]*>H\.Evans,", page
+    )
     api.complete(iid, "early_help_consent", consent(fam))
     assert api.task(iid, "early_help_agree_lead_practitioner")["assignee"] == LEAD
 

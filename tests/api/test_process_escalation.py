@@ -8,6 +8,7 @@ and 1 January are bank holidays, and deadlines close at 17:00 London time (UTC i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -240,6 +241,22 @@ def test_stage_timers_move_an_unresolved_disagreement_up_through_all_four_stages
     assert outbox.new(iid) == OUTCOME_NOTICES
     listed = api.family_processes(family_id, "teacher")[iid]
     assert (listed["open"], listed["status"], listed["current_stage"]) == (False, "completed", None)
+
+
+def test_a_disagreement_is_with_another_agency(api: Api, family: tuple[int, list[int]]) -> None:
+    body = {"process_key": KEY, "data": start_data(family, responding_agency=RAISING)}
+    response = api.call("post", "/process-instances", "teacher", body)  # the school, itself
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["responding_agency"]
+    assert api.instances(process_key=KEY) == []
+    # the start page offers every agency but the practitioner's own
+    from tests.web.helpers_reports import sign_in
+
+    sign_in(api.app, api.client, "teacher")
+    page = api.client.get(f"/start/{KEY}?family_id={family[0]}").get_data(as_text=True)
+    offered = re.findall(r'name="responding_agency" type="radio" value="([^"]+)"', page)
+    assert RESPONDING in offered
+    assert RAISING not in offered
 
 
 def test_a_process_owner_changes_a_stage_limit_for_new_escalations(
