@@ -254,7 +254,8 @@ def test_a_disagreement_is_with_another_agency(api: Api, family: tuple[int, list
 
     sign_in(api.app, api.client, "teacher")
     page = api.client.get(f"/start/{KEY}?family_id={family[0]}").get_data(as_text=True)
-    offered = re.findall(r'name="responding_agency" type="radio" value="([^"]+)"', page)
+    question = page.split('name="responding_agency"')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="([^"]+)"', question)
     assert RESPONDING in offered
     assert RAISING not in offered
 
