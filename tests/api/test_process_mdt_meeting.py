@@ -401,6 +401,12 @@ def test_a_teacher_convenes_and_every_agency_is_invited_in_parallel(
     assert api.invalid(csc, shared, "social_worker") == ["#/data/sharing_basis"]
     withheld = {**declined, "sharing_basis": "not_shared"}
     assert api.invalid(csc, withheld, "social_worker") == ["#/data/not_shared_reason"]
+    # what an agency says it is not sharing is not taken (every invited agency would read it)
+    slipped = {**shared, "sharing_basis": "not_shared", "not_shared_reason": "No basis."}
+    body = assert_problem(api.submit(csc, slipped, "social_worker"), 422)
+    assert [(e["field"], e["detail"]) for e in body["errors"]] == [
+        ("observed", "Leave this blank: your agency is not sharing information")
+    ]
     body = assert_problem(api.submit(csc, {"response": "declined"}, "social_worker"), 422)
     assert [e["field"] for e in body["errors"]] == ["decline_reason"]
     after = api.complete(
