@@ -53,7 +53,7 @@ _ITEM_OBJECT_KEYWORDS = {"type", "title", "description", "$comment", "properties
 }
 # keywords whose message a schema author can replace with "x-error-messages"
 _ERROR_KEYS = {"required", "type", "enum", "const", "format", "pattern", "uniqueItems"} | (
-    _NUMBER | {"minLength", "maxLength", "minItems", "maxItems", "x-date"}
+    _NUMBER | {"minLength", "maxLength", "minItems", "maxItems", "x-date", "contains"}
 )
 DATE_RULES = {"not-past": "today or in the future", "not-future": "today or in the past"}
 """`"x-date"` on a date question: a planned date may not be past, what happened not future."""

@@ -904,6 +904,13 @@ def test_triage_and_consent_require_what_their_answers_reveal(api: Api, fam: Fam
         "#/data/refusal_details",
         "#/data/refusal_raises_risk",
     ]
+    # "the family agreed" needs someone asked who agreed
+    nobody = consent(fam)
+    nobody["consents"] = [{**nobody["consents"][0], "decision": "refused", "scope": []}]
+    body = problem(api.submit(task["id"], nobody, LEAD), 422)
+    assert [(e["field"], e["detail"]) for e in body["errors"]] == [
+        ("consents", "Add the person who agreed, or answer that the family has not agreed")
+    ]
     assert api.ready_names(iid) == ["early_help_consent"]
 
 
