@@ -55,3 +55,14 @@ def timers(ctx: Context, instance_id: int) -> Sequence[TimerRow]:
     """Waiting timers of an instance, soonest first."""
     query = select(TimerRow).where(TimerRow.instance_id == instance_id).order_by(TimerRow.due_at)
     return ctx.session.scalars(query).all()
+
+
+def linked(
+    ctx: Context, instance: ProcessInstance
+) -> tuple[ProcessInstance | None, Sequence[ProcessInstance]]:
+    """The case this one was started from (if any), and the cases it started, oldest first."""
+    parent = None
+    if instance.parent_instance_id is not None:
+        parent = ctx.session.get(ProcessInstance, instance.parent_instance_id)
+    query = select(ProcessInstance).where(ProcessInstance.parent_instance_id == instance.id)
+    return parent, ctx.session.scalars(query.order_by(ProcessInstance.id)).all()

@@ -93,7 +93,9 @@ class ProcessInstance(Base):
     subject_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     started_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    parent_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instances.id"), index=True
+    )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

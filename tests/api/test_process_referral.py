@@ -12,6 +12,7 @@ bank holidays. Deadlines close at 17:00 London time (UTC in winter, 16:00 UTC in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -562,6 +563,24 @@ def test_early_help_decision_starts_early_help_for_the_family(api: Api, fam: Fam
 
     child = one_follow_on(api, iid, "early_help", fam)
     assert child["summary"]["route"] == "early_help"
+    # each case's page links to the other
+    from tests.web.helpers_reports import sign_in
+
+    sign_in(api.app, api.client, FRONT_DOOR)
+    referral_page = api.client.get(f"/instances/{iid}").get_data(as_text=True)
+    assert re.search(
+        rf'Cases it started</dt>.*?href="/instances/{child["id"]}">{child["reference"]}</a>: '
+        "Early help",
+        referral_page,
+        re.S,
+    )
+    early_help_page = api.client.get(f"/instances/{child['id']}").get_data(as_text=True)
+    reference = api.instance(iid)["reference"]
+    assert re.search(
+        rf'Started from</dt>.*?href="/instances/{iid}">{reference}</a>: Referral',
+        early_help_page,
+        re.S,
+    )
     [triage] = child["ready_tasks"]
     assert (triage["element_id"], triage["lane"], triage["agency_code"]) == (
         "early_help_triage_request",

@@ -48,6 +48,7 @@ def _page(instance_id: int, **extra: Any) -> str:
         case = case_records(ctx, instance, via="case", span=Span(CASE_RECORDS))
     version = instance.version
     tasks = instance_queries.ready_tasks(ctx, instance.id)
+    parent, started = instance_queries.linked(ctx, instance)
     claimers = users_service.display_names(ctx, (t.claimed_by for t in tasks))
     return render_page(
         "instances/instance.html",
@@ -55,6 +56,8 @@ def _page(instance_id: int, **extra: Any) -> str:
         version=version,
         elements=instance_report.element_states(instance),
         records=recorded(case),
+        parent=parent,
+        started=started,
         older_records=case.older,
         tasks=tasks,
         lanes=LANES,
