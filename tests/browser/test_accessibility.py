@@ -178,6 +178,8 @@ def test_manager_and_owner_pages_have_no_axe_violations(open_page: OpenPage) -> 
     wait_for_diagram(manager)
     snap(manager, "heatmap with its diagram")
     check(manager, "heatmap", found)
+    goto(manager, "/processes/referral/cases", "open cases of a process")
+    check(manager, "open cases of a process", found)
 
     owner = open_page("owner1")
     goto(owner, "/processes", "processes")

@@ -401,8 +401,12 @@ def test_heatmap_counts_open_cases_per_element(
     assert 'data-status-url="/processes/referral/heatmap.json"' in body
     assert "3 open cases" in body
     table = body.split('id="heatmap-table"', 1)[1]
-    assert re.search(rf"{re.escape(names['referral_screening'])}\s*</th>\s*<td[^>]*>2</td>", table)
-    assert re.search(rf"{re.escape(names['referral_assessment'])}\s*</th>\s*<td[^>]*>1</td>", table)
+    assert re.search(
+        rf"{re.escape(names['referral_screening'])}</a>\s*</th>\s*<td[^>]*>2</td>", table
+    )
+    assert re.search(
+        rf"{re.escape(names['referral_assessment'])}</a>\s*</th>\s*<td[^>]*>1</td>", table
+    )
     assert "referral_danger_merge" not in table
 
     xml = client.get(f"/processes/referral/versions/{number}/diagram.bpmn")
@@ -437,3 +441,45 @@ def test_escalation_log_lists_cases_and_counts_learning_themes(
     assert re.search(r"Information sharing</th>\s*<td[^>]*>\s*1", log)
     assert log.count('href="/instances/') == 4
     assert "Not recorded yet" in log  # the open one has no theme until it ends
+
+
+def test_a_count_leads_to_the_cases_behind_it(app: Flask, client: FlaskClient) -> None:
+    family = make_family(app, "tess")
+    screening = seed_instance(
+        app,
+        "referral",
+        stage="Front door screening",
+        started_at=EARLIER,
+        active=["referral_screening_stage", "referral_screening"],
+        family_id=family,
+    )
+    assessment = seed_instance(
+        app, "referral", stage="Assessment", started_at=EARLIER, active=["referral_assessment"]
+    )
+    seed_instance(  # closed: not behind any open count
+        app, "referral", stage="Assessment", status="completed", started_at=EARLIER
+    )
+    sign_in(app, client, "tess")
+
+    dashboard = text(client.get("/dashboard"))
+    by_stage = "/processes/referral/cases?stage=Front+door+screening"
+    assert f'href="{by_stage}">Front door screening: see the 1 case</a>' in dashboard
+
+    at_stage = text(client.get(by_stage))
+    assert "Open cases at stage “Front door screening”" in at_stage
+    assert f'href="/instances/{screening}"' in at_stage
+    assert f'href="/instances/{assessment}"' not in at_stage
+    assert f'href="/families/{family}"' in at_stage
+
+    heatmap = text(client.get("/processes/referral/heatmap"))
+    by_step = "/processes/referral/cases?step=referral_assessment"
+    assert f'href="{by_step}"' in heatmap
+    at_step = text(client.get(by_step))
+    assert f'href="/instances/{assessment}"' in at_step
+    assert f'href="/instances/{screening}"' not in at_step
+
+    every = text(client.get("/processes/referral/cases"))
+    assert "2 cases, oldest first." in every
+    assert client.get("/processes/nope/cases").status_code == 404
+    sign_in(app, client, "pat")
+    assert client.get("/processes/referral/cases").status_code == 403

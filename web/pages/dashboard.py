@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from api.common.auth import requires_role
 from api.common.context import command_context
 from domain.processes import definitions
-from domain.reports import compliance, escalation_log, heatmap, workload
+from domain.reports import cases, compliance, escalation_log, heatmap, workload
 from domain.reports.access import REPORT_ROLES, ensure_can_view_reports
 from web.reports import render_page
 
@@ -39,6 +39,21 @@ def dashboard() -> str:
         timescales=compliance.timescale_compliance(ctx),
         ethnicity=compliance.ethnicity_quality(ctx),
         agency_code=ctx.actor.agency_code if ctx.actor else None,
+    )
+
+
+@bp.get("/processes/<key>/cases")
+@requires_role(*REPORT_ROLES)
+def open_cases(key: str) -> str:
+    """The open cases behind a count: a process's, at one stage (?stage=) or step (?step=)."""
+    ctx = command_context()
+    ensure_can_view_reports(ctx)
+    stage = request.args.get("stage") or None
+    step = request.args.get("step") or None
+    return render_page(
+        "dashboard/cases.html",
+        found=cases.open_cases(ctx, key, stage=stage, step=step),
+        limit=cases.CASES_LIMIT,
     )
 
 
