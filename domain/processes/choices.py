@@ -68,22 +68,24 @@ def practitioner_choices(ctx: Context) -> list[tuple[str, str]]:
     ]
 
 
+def family_order(person: Person, today: Any) -> tuple[Any, ...]:
+    """Think Family order: under-5s (the unborn first, then youngest), other children by age,
+    then adults by name."""
+    if ages.is_child(person, today):
+        born = person.date_of_birth or person.expected_date_of_birth
+        group = 0 if ages.is_under_5(person, today) else 1
+        return (group, born is None, -born.toordinal() if born else 0, person.id)
+    return (2, person.family_name.lower(), person.given_name.lower(), person.id)
+
+
 def family_member_choices(ctx: Context, family_id: int | None) -> list[tuple[str, str]]:
     """Return (person id, "Name (age)") for every member: under-5s first, then children, adults."""
     if family_id is None:
         return []
     today = ages.local_today(ctx)
-
-    def order(person: Person) -> tuple[Any, ...]:
-        if ages.is_child(person, today):
-            born = person.date_of_birth or person.expected_date_of_birth
-            group = 0 if ages.is_under_5(person, today) else 1
-            return (group, born is None, -born.toordinal() if born else 0, person.id)
-        return (2, person.family_name.lower(), person.given_name.lower(), person.id)
-
     return [
         (str(p.id), f"{p.given_name} {p.family_name} ({ages.age_label(p, today)})")
-        for p in sorted(families.members_of(ctx, family_id), key=order)
+        for p in sorted(families.members_of(ctx, family_id), key=lambda p: family_order(p, today))
     ]
 
 

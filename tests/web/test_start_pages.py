@@ -109,11 +109,11 @@ def test_start_form(client: FlaskClient, world: dict[str, Any]) -> None:
     assert "Tell the front door about a child." in page
     assert "FAM-000001" in page
     assert f'name="family_id" value="{world["family_id"]}"' in page
-    # the children are chosen from the family, children first, with ages
+    # the children are chosen from the family, with ages; adults are not children concerned
     assert "Ava Jones" in page
-    assert "Child, 4 years" in page
-    assert "Adult, age not known" in page
-    assert page.index("Ava Jones") < page.index("Dan Jones")
+    assert "4 years" in page
+    assert 'value="' + str(world["people"][0]) + '"' in page
+    assert "Dan Jones" not in page.split('name="subject_person_ids"', 1)[1].split("</fieldset>")[0]
     # agency choices come from the agency list
     assert 'name="other_agency" type="radio" value="police"' in page
     assert "Northshire Police" in page

@@ -30,7 +30,7 @@ from domain.lanes import PRACTITIONER, TEAM_MANAGER
 from domain.processes import definitions, runtime
 from domain.processes import instances as instance_queries
 from domain.processes import tasks as task_service
-from domain.processes.choices import dynamic_choices
+from domain.processes.choices import dynamic_choices, family_order
 from domain.processes.models import ProcessInstance, ProcessVersion
 from domain.submissions import service as submissions
 from web import resend
@@ -214,20 +214,18 @@ def _parent(ctx: Context, raw: Any) -> ProcessInstance | None:
 def _member_items(
     ctx: Context, family: Family | None, chosen: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Checkbox items for the people concerned: the household's children first, then adults."""
+    """Checkbox items for the children concerned: the household's children (the unborn
+    included), under-5s first. Adults are not offered: these processes are about children."""
     if family is None:
         return []
     today = ages.local_today(ctx)
-    people = families.members_of(ctx, family.id)
-    people.sort(key=lambda p: not ages.is_child(p, today))
+    people = [p for p in families.members_of(ctx, family.id) if ages.is_child(p, today)]
+    people.sort(key=lambda p: family_order(p, today))
     return [
         {
             "value": str(p.id),
             "text": f"{p.given_name} {p.family_name}",
-            "hint": {
-                "text": ("Child" if ages.is_child(p, today) else "Adult")
-                + f", {ages.age_label(p, today)}"
-            },
+            "hint": {"text": ages.age_label(p, today)},
             "checked": str(p.id) in chosen,
         }
         for p in people
