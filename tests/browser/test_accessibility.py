@@ -177,6 +177,10 @@ def test_manager_and_owner_pages_have_no_axe_violations(open_page: OpenPage) -> 
     goto(manager, "/processes/referral/heatmap", shot=False)
     wait_for_diagram(manager)
     snap(manager, "heatmap with its diagram")
+    # lanes read as the roles that work them, not their codes
+    lanes = manager.locator(".tf-diagram .djs-element[data-element-id^='lane_'] text")
+    expect(lanes.filter(has_text="Children's social care team manager")).to_have_count(1)
+    expect(lanes.filter(has_text="csc_manager")).to_have_count(0)
     check(manager, "heatmap", found)
     goto(manager, "/processes/referral/cases", "open cases of a process")
     check(manager, "open cases of a process", found)

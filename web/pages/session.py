@@ -46,6 +46,7 @@ from domain import errors
 from domain.audit import service as audit
 from domain.context import Actor, Context
 from domain.db import unit_of_work
+from domain.lanes import LANES
 from domain.users import service as users
 from domain.users.models import User
 from engine.workdays import WorkingCalendar
@@ -185,6 +186,8 @@ def setup(app: Flask) -> None:
     app.jinja_env.filters["iso_date"] = dates.iso_date
     app.jinja_env.globals["due_tag"] = due_tag_now
     app.jinja_env.globals["form_token"] = form_token
+    # diagrams name lanes by role code; the viewers show each lane's title instead
+    app.jinja_env.globals["lane_titles"] = {lane.name: lane.title for lane in LANES.values()}
     app.after_request(_no_store)
     _install_error_pages(app)
 

@@ -64,6 +64,34 @@
     message.hidden = false;
   }
 
+  // Diagrams name each lane by the role that works it ("csc_manager"); people read the role's
+  // title ("Children's social care team manager"). Relabel the lanes before drawing.
+  function laneTitles(container) {
+    try {
+      var titles = JSON.parse(container.getAttribute("data-lane-titles") || "{}");
+      return titles && typeof titles === "object" ? titles : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function relabelLanes(xml, titles) {
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) {
+      return xml; // the viewer reports what it cannot read
+    }
+    var lanes = doc.getElementsByTagNameNS("http://www.omg.org/spec/BPMN/20100524/MODEL", "lane");
+    var changed = false;
+    Array.prototype.forEach.call(lanes, function (lane) {
+      var name = lane.getAttribute("name");
+      if (name && Object.prototype.hasOwnProperty.call(titles, name)) {
+        lane.setAttribute("name", String(titles[name]));
+        changed = true;
+      }
+    });
+    return changed ? new XMLSerializer().serializeToString(doc) : xml;
+  }
+
   function heatClass(count, max) {
     var ratio = max > 0 ? count / max : 0;
     if (ratio > 2 / 3) {
@@ -138,7 +166,7 @@
       .then(function (xml) {
         canvasElement.textContent = "";
         viewer = new window.BpmnJS({ container: canvasElement });
-        return viewer.importXML(xml);
+        return viewer.importXML(relabelLanes(xml, laneTitles(container)));
       })
       .then(function (result) {
         viewer.get("canvas").zoom("fit-viewport", "auto");
