@@ -13,7 +13,7 @@ from domain.audit import service as audit
 from domain.context import Context
 from domain.db import projected_ready_rows, record_id
 from domain.families import service as families
-from domain.families.ages import is_child, local_today
+from domain.families.ages import local_today
 from domain.families.models import Family
 from domain.forms import validate_form
 from domain.processes import choices, definitions, rows
@@ -141,12 +141,9 @@ def _family_and_subjects(
     number = record_id(family_id)
     if number is None or ctx.session.get(Family, number) is None:
         raise _invalid("family_id", "No such family.")
-    members = {p.id: p for p in families.members_of(ctx, number)}
+    members = {p.id for p in families.members_of(ctx, number)}
     if any(p not in members for p in subjects):
         raise _invalid("subject_person_ids", "Choose children who are members of this family.")
-    today = local_today(ctx)
-    if any(not is_child(members[p], today) for p in subjects if p is not None):
-        raise _invalid("subject_person_ids", "Choose children: an adult is not a child concerned.")
     return number, [p for p in subjects if p is not None]
 
 

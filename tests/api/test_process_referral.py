@@ -349,15 +349,6 @@ def test_consent_given_refused_or_not_sought_is_recorded_and_the_contact_goes_on
     assert detail["data"] == consent(fam, status)
 
 
-def test_the_children_concerned_are_children(api: Api, fam: FamilyRecord) -> None:
-    data = start_data(fam, subject_person_ids=fam.ids("mum"))
-    body = problem(api.post(INSTANCES, {"process_key": KEY, "data": data}, REFERRER), 422)
-    assert [(e["field"], e["detail"]) for e in body["errors"]] == [
-        ("subject_person_ids", "Choose children: an adult is not a child concerned.")
-    ]
-    assert start(api, fam, subject_person_ids=fam.ids("baby"))  # Rae, 10 months: a child
-
-
 def test_the_front_door_is_the_councils_not_every_childrens_social_care_team(
     api: Api, fam: FamilyRecord
 ) -> None:
