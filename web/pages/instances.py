@@ -126,10 +126,8 @@ def records_page(instance_id: int) -> str:
     instance = runtime.get_instance(ctx, instance_id)
     with unit_of_work(ctx.session, keep_loaded=True):
         case = case_records(ctx, instance, via="records", span=Span(RECORDS_PAGE, page))
-    pages = page_count(case.tasks, RECORDS_PAGE)
-    check_page(page, pages)
     return _history_page(
-        "instances/records.html", instance, page, pages, "records_page", records=recorded(case)
+        "records", instance, page, page_count(case.tasks, RECORDS_PAGE), records=recorded(case)
     )
 
 
@@ -142,10 +140,7 @@ def timeline_page(instance_id: int) -> str:
     instance = runtime.get_instance(ctx, instance_id)
     timeline = instance_report.timeline(ctx, instance, Span(EVENTS_PAGE, page))
     pages = page_count(timeline.total, EVENTS_PAGE)
-    check_page(page, pages)
-    return _history_page(
-        "instances/timeline.html", instance, page, pages, "timeline_page", timeline=timeline
-    )
+    return _history_page("timeline", instance, page, pages, timeline=timeline)
 
 
 @bp.get("/instances/<int:instance_id>/audit")
@@ -156,19 +151,19 @@ def audit_page(instance_id: int) -> str:
     page = read_page(request.args)
     instance = runtime.get_instance(ctx, instance_id)
     audit = instance_report.audit_trail(ctx, instance.id, Span(EVENTS_PAGE, page))
-    pages = page_count(audit.total, EVENTS_PAGE)
+    return _history_page("audit", instance, page, page_count(audit.total, EVENTS_PAGE), audit=audit)
+
+
+def _history_page(kind: str, instance: Any, page: int, pages: int, **extra: Any) -> str:
+    """One page of a case's records, timeline or audit trail (`kind`); a page after the last
+    is a 404."""
     check_page(page, pages)
-    return _history_page("instances/audit.html", instance, page, pages, "audit_page", audit=audit)
 
-
-def _history_page(
-    template: str, instance: Any, page: int, pages: int, endpoint: str, **extra: Any
-) -> str:
     def href(number: int) -> str:
-        return url_for(f"pages_instances.{endpoint}", instance_id=instance.id, page=number)
+        return url_for(f"pages_instances.{kind}_page", instance_id=instance.id, page=number)
 
     return render_page(
-        template,
+        f"instances/{kind}.html",
         instance=instance,
         process_title=instance.version.definition.title,
         page=page,
